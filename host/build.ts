@@ -1,0 +1,95 @@
+// Compiles every filter and example under filters/ into build/<name>.wasm (release target of
+// asconfig.json) and build/debug/<name>.wasm (debug target: name section kept so that Envoy and
+// our host can print backtraces). A module is a folder with an index.ts: filters/<name>/ or
+// filters/examples/<name>/. Outputs newer than every AssemblyScript source are not rebuilt.
+import asc from "assemblyscript/asc";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+
+export interface ModuleSource {
+  name: string;
+  dir: string;
+  entry: string;
+}
+
+export const projectRoot = resolve(import.meta.dirname, "..", "..");
+export const buildDir = join(projectRoot, "build");
+
+export function findModules(root = projectRoot): ModuleSource[] {
+  const out: ModuleSource[] = [];
+  const scan = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith(".") || entry.name === "__tests__") continue;
+      const sub = join(dir, entry.name);
+      const index = join(sub, "index.ts");
+      if (existsSync(index)) out.push({ name: entry.name, dir: sub, entry: index });
+      else scan(sub);
+    }
+  };
+  scan(join(root, "filters"));
+  const names = new Map<string, string>();
+  for (const m of out) {
+    const seen = names.get(m.name);
+    if (seen) throw new Error(`two modules would both build to ${m.name}.wasm: ${seen} and ${m.dir}`);
+    names.set(m.name, m.dir);
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function newestMtime(dirs: string[]): number {
+  let newest = 0;
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p)) if (e !== "node_modules" && e !== "__tests__") walk(join(p, e));
+    } else if (p.endsWith(".ts") || p.endsWith(".json")) newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
+}
+
+export type Target = "release" | "debug";
+
+export function outputPath(name: string, target: Target): string {
+  return target === "release" ? join(buildDir, `${name}.wasm`) : join(buildDir, "debug", `${name}.wasm`);
+}
+
+export async function compile(mod: ModuleSource, target: Target, force = false): Promise<string> {
+  const out = outputPath(mod.name, target);
+  const inputs = newestMtime([join(projectRoot, "assembly"), mod.dir, join(projectRoot, "asconfig.json")]);
+  if (!force && existsSync(out) && statSync(out).mtimeMs >= inputs) return out;
+  mkdirSync(join(buildDir, "debug"), { recursive: true });
+  let stderr = "";
+  const { error } = await asc.main(
+    [mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", target, "--outFile", out],
+    {
+      stdout: { write: () => true } as never,
+      stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) } as never,
+    },
+  );
+  if (error) throw new Error(`${basename(mod.dir)} (${target}) failed to compile:\n${stderr || error.message}`);
+  return out;
+}
+
+export async function buildAll(opts: { force?: boolean; only?: string[] } = {}): Promise<string[]> {
+  const mods = findModules().filter((m) => !opts.only?.length || opts.only.includes(m.name));
+  const outputs: string[] = [];
+  for (const m of mods) {
+    for (const t of ["release", "debug"] as const) outputs.push(await compile(m, t, opts.force));
+  }
+  return outputs;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const force = args.includes("--force");
+  const only = args.filter((a) => !a.startsWith("--"));
+  buildAll({ force, only }).then(
+    (outs) => console.log(`built ${outs.length / 2} module(s) into build/`),
+    (e: Error) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
+}
