@@ -4,12 +4,14 @@
 // filters/examples/<name>/. Outputs newer than every AssemblyScript source are not rebuilt.
 import asc from "assemblyscript/asc";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 export interface ModuleSource {
   name: string;
   dir: string;
   entry: string;
+  /** Test fixtures build to build/test/<name>.wasm (release only). */
+  testOnly?: boolean;
 }
 
 export const projectRoot = resolve(import.meta.dirname, "..", "..");
@@ -28,6 +30,18 @@ export function findModules(root = projectRoot): ModuleSource[] {
     }
   };
   scan(join(root, "filters"));
+  // AssemblyScript modules used only by tests: test/<area>/modules/<name>/index.ts.
+  const testRoot = join(root, "test");
+  if (existsSync(testRoot)) {
+    for (const area of readdirSync(testRoot, { withFileTypes: true })) {
+      const mods = join(testRoot, area.name, "modules");
+      if (!area.isDirectory() || !existsSync(mods)) continue;
+      for (const e of readdirSync(mods, { withFileTypes: true })) {
+        const index = join(mods, e.name, "index.ts");
+        if (e.isDirectory() && existsSync(index)) out.push({ name: e.name, dir: join(mods, e.name), entry: index, testOnly: true });
+      }
+    }
+  }
   const names = new Map<string, string>();
   for (const m of out) {
     const seen = names.get(m.name);
@@ -51,15 +65,16 @@ function newestMtime(dirs: string[]): number {
 
 export type Target = "release" | "debug";
 
-export function outputPath(name: string, target: Target): string {
+export function outputPath(name: string, target: Target, testOnly = false): string {
+  if (testOnly) return join(buildDir, "test", `${name}.wasm`);
   return target === "release" ? join(buildDir, `${name}.wasm`) : join(buildDir, "debug", `${name}.wasm`);
 }
 
 export async function compile(mod: ModuleSource, target: Target, force = false): Promise<string> {
-  const out = outputPath(mod.name, target);
+  const out = outputPath(mod.name, target, mod.testOnly);
   const inputs = newestMtime([join(projectRoot, "assembly"), mod.dir, join(projectRoot, "asconfig.json")]);
   if (!force && existsSync(out) && statSync(out).mtimeMs >= inputs) return out;
-  mkdirSync(join(buildDir, "debug"), { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
   let stderr = "";
   const { error } = await asc.main(
     [mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", target, "--outFile", out],
@@ -72,12 +87,21 @@ export async function compile(mod: ModuleSource, target: Target, force = false):
   return out;
 }
 
+/** Builds every module; one module failing does not stop the others. Throws listing all failures. */
 export async function buildAll(opts: { force?: boolean; only?: string[] } = {}): Promise<string[]> {
   const mods = findModules().filter((m) => !opts.only?.length || opts.only.includes(m.name));
   const outputs: string[] = [];
+  const failures: string[] = [];
   for (const m of mods) {
-    for (const t of ["release", "debug"] as const) outputs.push(await compile(m, t, opts.force));
+    for (const t of m.testOnly ? (["release"] as const) : (["release", "debug"] as const)) {
+      try {
+        outputs.push(await compile(m, t, opts.force));
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
   }
+  if (failures.length) throw new Error(failures.join("\n\n"));
   return outputs;
 }
 
@@ -86,7 +110,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const force = args.includes("--force");
   const only = args.filter((a) => !a.startsWith("--"));
   buildAll({ force, only }).then(
-    (outs) => console.log(`built ${outs.length / 2} module(s) into build/`),
+    (outs) => console.log(`built ${outs.length} module output(s) into build/`),
     (e: Error) => {
       console.error(e.message);
       process.exit(1);
