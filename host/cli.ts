@@ -4,9 +4,12 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "./cli/command.js";
 import { command as build } from "./cli/build.js";
+import { command as packageImage } from "./cli/package.js";
+import { command as push } from "./cli/push.js";
+import { command as wasmplugin } from "./cli/wasmplugin.js";
 
 /** Registered commands, in the order `proxy-wasm help` lists them. */
-export const commands: Command[] = [build];
+export const commands: Command[] = [build, packageImage, push, wasmplugin];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
