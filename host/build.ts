@@ -3,7 +3,7 @@
 // our host can print backtraces). A module is a folder with an index.ts: filters/<name>/ or
 // filters/examples/<name>/. Outputs newer than every AssemblyScript source are not rebuilt.
 import asc from "assemblyscript/asc";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 export interface ModuleSource {
@@ -30,18 +30,23 @@ export function findModules(root = projectRoot): ModuleSource[] {
     }
   };
   scan(join(root, "filters"));
-  // AssemblyScript modules used only by tests: test/<area>/modules/<name>/index.ts.
-  const testRoot = join(root, "test");
-  if (existsSync(testRoot)) {
-    for (const area of readdirSync(testRoot, { withFileTypes: true })) {
-      const mods = join(testRoot, area.name, "modules");
-      if (!area.isDirectory() || !existsSync(mods)) continue;
-      for (const e of readdirSync(mods, { withFileTypes: true })) {
-        const index = join(mods, e.name, "index.ts");
-        if (e.isDirectory() && existsSync(index)) out.push({ name: e.name, dir: join(mods, e.name), entry: index, testOnly: true });
+  // AssemblyScript modules used only by tests: test/**/modules/<name>/index.ts.
+  const scanTests = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const sub = join(dir, e.name);
+      if (e.name !== "modules") {
+        scanTests(sub);
+        continue;
+      }
+      for (const m of readdirSync(sub, { withFileTypes: true })) {
+        const index = join(sub, m.name, "index.ts");
+        if (m.isDirectory() && existsSync(index)) out.push({ name: m.name, dir: join(sub, m.name), entry: index, testOnly: true });
       }
     }
-  }
+  };
+  scanTests(join(root, "test"));
   const names = new Map<string, string>();
   for (const m of out) {
     const seen = names.get(m.name);
@@ -76,14 +81,21 @@ export async function compile(mod: ModuleSource, target: Target, force = false):
   if (!force && existsSync(out) && statSync(out).mtimeMs >= inputs) return out;
   mkdirSync(dirname(out), { recursive: true });
   let stderr = "";
+  // Compile to a private file and rename it into place: test files build on demand in parallel,
+  // and a reader must never see a half-written module.
+  const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const { error } = await asc.main(
-    [mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", target, "--outFile", out],
+    [mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", target, "--outFile", tmp],
     {
       stdout: { write: () => true } as never,
       stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) } as never,
     },
   );
-  if (error) throw new Error(`${basename(mod.dir)} (${target}) failed to compile:\n${stderr || error.message}`);
+  if (error) {
+    rmSync(tmp, { force: true });
+    throw new Error(`${basename(mod.dir)} (${target}) failed to compile:\n${stderr || error.message}`);
+  }
+  renameSync(tmp, out);
   return out;
 }
 

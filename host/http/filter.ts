@@ -49,6 +49,11 @@ export interface DecoderFilterCallbacks extends StreamFilterCallbacks {
   decodingBuffer(): BodyBuffer | null;
   /** Creates request trailers; only valid in decodeData with end_stream (Envoy addDecodedTrailers). */
   addDecodedTrailers(): HeaderMap;
+  /**
+   * Envoy addDecodedData: moves `data` into the stream's buffered request body (for a filter that
+   * keeps buffering across decodeData calls). `streaming` = watermark semantics (no 413).
+   */
+  addDecodedData(data: BodyBuffer, streaming: boolean): void;
   requestHeaders(): HeaderMap | null;
   requestTrailers(): HeaderMap | null;
   /** Envoy sendLocalReply: the reply goes through the encoder filters. */
@@ -63,6 +68,8 @@ export interface EncoderFilterCallbacks extends StreamFilterCallbacks {
   continueEncoding(): void;
   encodingBuffer(): BodyBuffer | null;
   addEncodedTrailers(): HeaderMap;
+  /** Envoy addEncodedData (see addDecodedData); overflow while not streaming answers 500. */
+  addEncodedData(data: BodyBuffer, streaming: boolean): void;
   responseHeaders(): HeaderMap | null;
   responseTrailers(): HeaderMap | null;
   sendLocalReply(reply: LocalReply): void;

@@ -39,6 +39,8 @@ export interface FilterStateValue {
   /** CelState type from declare_property: bytes (default), string, protobuf, flatbuffers. */
   type: "bytes" | "string" | "protobuf" | "flatbuffers";
   readOnly: boolean;
+  /** declare_property schema: the type URL of a protobuf-typed value (e.g. a google.protobuf.Struct). */
+  schema?: string;
 }
 
 export interface Address {
@@ -60,6 +62,10 @@ export interface ConnectionInfo {
   subjectPeerCertificate?: string;
   subjectLocalCertificate?: string;
   sha256PeerCertificateDigest?: string;
+  /** connection.termination_details (why the connection was closed, if known). */
+  terminationDetails?: string;
+  /** connection.transport_failure_reason (downstream TLS handshake failure). */
+  transportFailureReason?: string;
 }
 
 export interface UpstreamInfo {
@@ -70,6 +76,8 @@ export interface UpstreamInfo {
   transportFailureReason?: string;
   uriSanPeerCertificate?: string;
   uriSanLocalCertificate?: string;
+  /** Upstream TLS version when the upstream connection uses TLS (upstream.tls_version). */
+  tlsVersion?: string;
   /** Endpoint metadata (xds.upstream_host_metadata), as JSON of envoy.config.core.v3.Metadata. */
   hostMetadata?: Record<string, unknown>;
 }
@@ -83,6 +91,10 @@ export interface StreamInfo {
   completeMonotonicNs?: bigint;
   /** First upstream byte received, for response.backend_latency. */
   upstreamFirstByteMonotonicNs?: bigint;
+  /** First byte sent upstream (Envoy firstUpstreamTxByteSent), for response.backend_latency. */
+  upstreamRequestSentMonotonicNs?: bigint;
+  /** Last upstream byte received (Envoy lastUpstreamRxByteReceived), for response.backend_latency. */
+  upstreamLastByteMonotonicNs?: bigint;
   protocol: "HTTP/1.0" | "HTTP/1.1" | "HTTP/2" | "HTTP/3";
   requestId?: string;
   requestHeaders?: HeaderMap;

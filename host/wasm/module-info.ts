@@ -9,6 +9,8 @@ export interface ImportInfo {
   kind: "function" | "table" | "memory" | "global" | "tag";
   /** For functions. */
   signature?: Signature;
+  /** For memories (pages) and tables (elements). */
+  limits?: { min: number; max?: number };
 }
 
 export interface ExportInfo {
@@ -23,6 +25,10 @@ export interface ModuleInfo {
   exports: ExportInfo[];
   hasNameSection: boolean;
   customSections: string[];
+  /** Function index → name from the `name` section (for in-VM backtraces, like Envoy's). */
+  functionNames: Map<number, string>;
+  /** Number of imported functions (function indices start with them). */
+  importedFunctionCount: number;
 }
 
 export class WasmFormatError extends Error {}
@@ -55,10 +61,10 @@ class Reader {
     this.pos += len;
     return s;
   }
-  skipLimits(): void {
+  skipLimits(): { min: number; max?: number } {
     const flags = this.byte();
-    this.u32();
-    if (flags & 1) this.u32();
+    const min = this.u32();
+    return flags & 1 ? { min, max: this.u32() } : { min };
   }
   valType(): ValType {
     const b = this.byte();
@@ -79,15 +85,19 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   const imports: ImportInfo[] = [];
   const rawExports: Array<{ name: string; kind: ExportInfo["kind"]; index: number }> = [];
   const customSections: string[] = [];
+  const functionNames = new Map<number, string>();
   while (r.pos < bytes.length) {
     const id = r.byte();
     const size = r.u32();
     const end = r.pos + size;
     if (end > bytes.length) throw new WasmFormatError(`section ${id} runs past the end of the module`);
     switch (id) {
-      case 0:
-        customSections.push(r.name());
+      case 0: {
+        const name = r.name();
+        customSections.push(name);
+        if (name === "name") readFunctionNames(r, end, functionNames);
         break;
+      }
       case 1: {
         const n = r.u32();
         for (let i = 0; i < n; i++) {
@@ -113,8 +123,8 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
             funcTypeIndices.push(ti);
           } else if (kind === "table") {
             r.byte();
-            r.skipLimits();
-          } else if (kind === "memory") r.skipLimits();
+            info.limits = r.skipLimits();
+          } else if (kind === "memory") info.limits = r.skipLimits();
           else if (kind === "global") {
             r.byte();
             r.byte();
@@ -153,5 +163,31 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
     }
     return info;
   });
-  return { imports, exports, hasNameSection: customSections.includes("name"), customSections };
+  const importedFunctionCount = imports.filter((i) => i.kind === "function").length;
+  return { imports, exports, hasNameSection: customSections.includes("name"), customSections, functionNames, importedFunctionCount };
+}
+
+// The name section's function-names subsection (id 1): a vector of (index, name). A malformed
+// name section is ignored, as V8 ignores it (names are debug information only).
+function readFunctionNames(r: Reader, end: number, out: Map<number, string>): void {
+  const start = r.pos;
+  try {
+    while (r.pos < end) {
+      const id = r.byte();
+      const size = r.u32();
+      const next = r.pos + size;
+      if (id === 1) {
+        const n = r.u32();
+        for (let i = 0; i < n; i++) {
+          const index = r.u32();
+          out.set(index, r.name());
+        }
+      }
+      r.pos = next;
+    }
+  } catch (e) {
+    if (!(e instanceof WasmFormatError)) throw e;
+    out.clear();
+  }
+  r.pos = start;
 }
