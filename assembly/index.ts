@@ -1,9 +1,38 @@
-@external("env", "proxy_log") declare function proxy_log(level: i32, ptr: usize, len: usize): i32;
-// @ts-ignore
-@global export function __proxy_abort(msg: string | null, file: string | null, line: u32, col: u32): void {
-  const s = String.UTF8.encode(msg ? msg : "abort");
-  proxy_log(5, changetype<usize>(s), s.byteLength);
-  unreachable();
-}
-export function sdkHello(): i32 { return 42; }
-export class Foo { x: i32 = 1; bar(): i32 { assert(this.x > 0, "x must be positive"); return this.x; } }
+// The public API of proxy-wasm-as: `import { ... } from "proxy-wasm-as"`.
+// The ABI callbacks live in ./exports (re-exported by each filter's entry file).
+import "./runtime/abort";
+
+export {
+  Action, BufferType, FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, GrpcStatus, LogLevel,
+  MapType, MetricType, PeerType, StreamType, WasmResult, wasmResultName,
+} from "./abi/enums";
+export { lastWasmResult, setEffectiveContext } from "./runtime/state";
+export { pendingCallouts } from "./runtime/callouts";
+
+export { Context, HttpContext, RootContext, TcpContext } from "./context/contexts";
+export { RootContextFactory, liveContextCounts, registerRootContext } from "./context/registry";
+
+export * from "./api/log";
+export * from "./api/headers";
+export * from "./api/buffers";
+export * from "./api/properties";
+export * from "./api/attributes";
+export * from "./api/stream";
+export * from "./api/callouts";
+export * from "./api/shared";
+export * from "./api/metrics";
+export * from "./api/time";
+export * from "./api/config";
+export * from "./api/foreign";
+
+export * from "./codec/pairs";
+export * from "./codec/path";
+export * from "./codec/values";
+export * from "./codec/json";
+export * from "./codec/base64";
+export * from "./codec/protobuf";
+export * from "./codec/struct";
+export * from "./codec/node";
+
+export * from "./match/regex";
+export * from "./match/cidr";
