@@ -7,9 +7,11 @@ import { command as build } from "./cli/build.js";
 import { command as packageImage } from "./cli/package.js";
 import { command as push } from "./cli/push.js";
 import { command as wasmplugin } from "./cli/wasmplugin.js";
+import { command as run } from "./cli/run.js";
+import { command as validate } from "./cli/validate.js";
 
 /** Registered commands, in the order `proxy-wasm help` lists them. */
-export const commands: Command[] = [build, packageImage, push, wasmplugin];
+export const commands: Command[] = [build, packageImage, push, wasmplugin, run, validate];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -77,7 +77,30 @@ function loadPackage(pkg: string): boolean {
     { keepCase: true },
   );
   sharedRoot!.resolveAll();
+  addNewerWasmPluginFields(sharedRoot!);
   return true;
+}
+
+/**
+ * The protos shipped by @grpc/grpc-js-xds predate fields that current Envoy accepts on
+ * envoy.extensions.wasm.v3.PluginConfig (proxy-wasm-abi.md §7.1, §6.5): failure_policy = 7
+ * (Envoy ≥1.33, PR #36456), reload_config = 8 and allow_on_headers_stop_iteration = 9
+ * (Envoy ≥1.35). Added here so configs written for current Envoy validate.
+ */
+function addNewerWasmPluginFields(r: protobuf.Root): void {
+  // The wasm package also arrives as an import of other packages, so check after every load.
+  const pluginConfig = r.lookup("envoy.extensions.wasm.v3.PluginConfig");
+  if (!(pluginConfig instanceof protobuf.Type) || pluginConfig.fieldsById[7]) return;
+  const ns = pluginConfig.parent as protobuf.Namespace;
+  ns.add(new protobuf.Enum("FailurePolicy", { UNSPECIFIED: 0, FAIL_RELOAD: 1, FAIL_CLOSED: 2, FAIL_OPEN: 3 }));
+  const reloadConfig = new protobuf.Type("ReloadConfig");
+  reloadConfig.add(new protobuf.Field("backoff", 1, "envoy.config.core.v3.BackoffStrategy"));
+  ns.add(reloadConfig);
+  pluginConfig.add(new protobuf.Field("failure_policy", 7, "envoy.extensions.wasm.v3.FailurePolicy"));
+  pluginConfig.add(new protobuf.Field("reload_config", 8, "envoy.extensions.wasm.v3.ReloadConfig"));
+  pluginConfig.add(new protobuf.Field("allow_on_headers_stop_iteration", 9, "google.protobuf.BoolValue"));
+  loadPackage("envoy.config.core.v3");
+  r.resolveAll();
 }
 
 /** Looks up a message type by full name ("envoy.config.core.v3.Node"), loading its package. */
@@ -126,7 +149,13 @@ function jsonKeyIndex(type: protobuf.Type): Map<string, protobuf.Field> {
 }
 const keyIndexCache = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
 
-const wrapperTypes = new Set([
+/** The field a JSON key names (proto name or lowerCamelCase JSON name), as the converter reads it. */
+export function fieldForJsonKey(type: protobuf.Type, key: string): protobuf.Field | undefined {
+  return jsonKeyIndex(type).get(key);
+}
+
+/** The google.protobuf wrapper messages (DoubleValue, ..., BytesValue). */
+export const wrapperTypes: ReadonlySet<string> = new Set([
   "google.protobuf.DoubleValue",
   "google.protobuf.FloatValue",
   "google.protobuf.Int64Value",
