@@ -3,6 +3,7 @@
 // pluginName, pluginConfig). The result is validated against the CRD (validate.ts) and, when the
 // filter ships filters/<name>/config.schema.json, its pluginConfig against that schema too.
 import { Ajv } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { stringify } from "yaml";
 import { projectRoot } from "../build.js";
 import { filterConfigSchema, loadDescriptor } from "./descriptor.js";
@@ -33,7 +34,9 @@ export interface WasmPluginResource {
 function checkPluginConfig(filter: string, pluginConfig: unknown, root: string): void {
   const own = filterConfigSchema(filter, root);
   if (!own || pluginConfig === undefined) return;
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // Filter schemas are JSON Schema draft 2020-12, which the default Ajv (draft-07) cannot compile.
+  const draft2020 = (own.schema as { $schema?: string }).$schema === "https://json-schema.org/draft/2020-12/schema";
+  const ajv = draft2020 ? new Ajv2020({ allErrors: true, strict: false }) : new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(own.schema);
   if (!validate(pluginConfig)) {
     const problems = (validate.errors ?? []).map((e) => `spec.pluginConfig${e.instancePath.replace(/\//g, ".")}: ${e.message}`);
