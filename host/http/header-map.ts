@@ -34,7 +34,21 @@ export class HeaderMap {
 
   /** Appends; duplicates allowed (proxy_add_header_map_value). */
   add(key: string, value: string): void {
-    this.list.push([key.toLowerCase(), value]);
+    this.insert([key.toLowerCase(), value]);
+  }
+
+  /**
+   * Envoy's HeaderMapImpl keeps pseudo-headers (":status", ":path", ...) ahead of every regular
+   * header (it inserts them at `pseudo_headers_end_`), whatever order they were added in.
+   */
+  private insert(entry: HeaderEntry): void {
+    if (entry[0].charCodeAt(0) !== 58 /* ':' */) {
+      this.list.push(entry);
+      return;
+    }
+    let i = 0;
+    while (i < this.list.length && this.list[i]![0].charCodeAt(0) === 58) i++;
+    this.list.splice(i, 0, entry);
   }
 
   /** Replaces every value of key with one, keeping the position of the first (Envoy setCopy). */
@@ -42,7 +56,7 @@ export class HeaderMap {
     const k = key.toLowerCase();
     const i = this.list.findIndex((e) => e[0] === k);
     if (i < 0) {
-      this.list.push([k, value]);
+      this.insert([k, value]);
       return;
     }
     this.list[i] = [k, value];
