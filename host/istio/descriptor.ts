@@ -3,7 +3,7 @@
 // filter can override any of them in filters/<name>/wasmplugin.json (same field names as the
 // WasmPlugin spec). The merged result is validated against the CRD when a WasmPlugin is generated.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { findModules, projectRoot } from "../build.js";
 
 export type Phase = "UNSPECIFIED_PHASE" | "AUTHN" | "AUTHZ" | "STATS";
@@ -59,10 +59,21 @@ export function filterSourceDir(name: string, root = projectRoot): string | unde
   return findModules(root).find((m) => m.name === name && !m.testOnly)?.dir;
 }
 
-/** Every filter a WasmPlugin is shipped for: the suite plus whatever filters/ holds. */
+/**
+ * The one example shipped as a WasmPlugin (and in envoy/add-header.yaml): the smallest deployable
+ * filter, for trying the delivery path. The other folders in filters/examples/ are SDK demos
+ * (proxy-runtime-*, ...), not deployables; `proxy-wasm wasmplugin` still writes one on request.
+ */
+export const deployableExamples: readonly string[] = ["add-header"];
+
+/**
+ * Every filter a WasmPlugin is shipped for in envoy/istio/: the suite, any other filter directly
+ * under filters/ (a deployable filter by the project's layout), and the deployable examples.
+ */
 export function deployableFilters(root = projectRoot): string[] {
-  const names = new Set(Object.keys(suiteDefaults));
-  for (const m of findModules(root)) if (!m.testOnly) names.add(m.name);
+  const names = new Set([...Object.keys(suiteDefaults), ...deployableExamples]);
+  const filtersDir = join(root, "filters");
+  for (const m of findModules(root)) if (!m.testOnly && dirname(m.dir) === filtersDir) names.add(m.name);
   return [...names].sort();
 }
 

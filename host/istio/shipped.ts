@@ -1,4 +1,5 @@
-// The manifests shipped in envoy/istio/: a WasmPlugin per filter plus the mesh settings beside them.
+// The manifests shipped in envoy/istio/: a WasmPlugin per deployable filter (the suite and the
+// add-header example, descriptor.ts deployableFilters) plus the mesh settings beside them.
 // They are generated (so they follow the filters' descriptors), checked in, and a test fails when
 // they drift. Regenerate with `node dist/host/istio/shipped.js` after `npm run build:ts`.
 import { readFileSync, writeFileSync } from "node:fs";

@@ -31,17 +31,26 @@ export interface WasmPluginResource {
   spec: Record<string, unknown>;
 }
 
-function checkPluginConfig(filter: string, pluginConfig: unknown, root: string): void {
+/**
+ * Where `config` breaks the filter's filters/<name>/config.schema.json, as "<path>: <problem>"
+ * lines with JSON paths under `at` (none when it conforms); undefined when the filter ships no
+ * schema. Used for WasmPlugin pluginConfig and for the plugin configurations in envoy/*.yaml alike.
+ */
+export function pluginConfigProblems(filter: string, config: unknown, at: string, root = projectRoot): { file: string; problems: string[] } | undefined {
   const own = filterConfigSchema(filter, root);
-  if (!own || pluginConfig === undefined) return;
+  if (!own) return undefined;
   // Filter schemas are JSON Schema draft 2020-12, which the default Ajv (draft-07) cannot compile.
   const draft2020 = (own.schema as { $schema?: string }).$schema === "https://json-schema.org/draft/2020-12/schema";
   const ajv = draft2020 ? new Ajv2020({ allErrors: true, strict: false }) : new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(own.schema);
-  if (!validate(pluginConfig)) {
-    const problems = (validate.errors ?? []).map((e) => `spec.pluginConfig${e.instancePath.replace(/\//g, ".")}: ${e.message}`);
-    throw new Error(`${filter}: pluginConfig does not match ${own.file}:\n  ${problems.join("\n  ")}`);
-  }
+  const problems = validate(config) ? [] : (validate.errors ?? []).map((e) => `${at}${e.instancePath.replace(/\//g, ".")}: ${e.message}`);
+  return { file: own.file, problems };
+}
+
+function checkPluginConfig(filter: string, pluginConfig: unknown, root: string): void {
+  if (pluginConfig === undefined) return;
+  const checked = pluginConfigProblems(filter, pluginConfig, "spec.pluginConfig", root);
+  if (checked?.problems.length) throw new Error(`${filter}: pluginConfig does not match ${checked.file}:\n  ${checked.problems.join("\n  ")}`);
 }
 
 export function generateWasmPlugin(opts: WasmPluginOptions): WasmPluginResource {

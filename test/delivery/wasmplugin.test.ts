@@ -113,6 +113,22 @@ test("the shipped manifests in envoy/istio validate and match what the descripto
   assert.equal(plugins, deployableFilters().length, "one WasmPlugin per filter");
 });
 
+test("WasmPlugins are shipped for the four suite filters and the add-header example, not for SDK demos", (t) => {
+  assert.deepEqual(deployableFilters(), ["add-header", "metadata-exchange", "rate-limit", "retry-headers", "stats"]);
+  // A new filter directly under filters/ is deployable by the layout; another example is not.
+  const root = mkdtempSync(join(tmpdir(), "deployable-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, "package.json"), JSON.stringify({ version: "1.0.0" }));
+  for (const dir of ["filters/header-guard", "filters/examples/add-header", "filters/examples/proxy-runtime-demo"]) {
+    mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, dir, "index.ts"), "");
+  }
+  assert.deepEqual(deployableFilters(root), ["add-header", "header-guard", "metadata-exchange", "rate-limit", "retry-headers", "stats"]);
+  assert.ok(!shippedManifests(root).has("proxy-runtime-demo.yaml"));
+  const demo = generateWasmPlugin({ filter: "proxy-runtime-demo", url: "oci://r/demo:1", root });
+  assert.deepEqual(wasmPluginErrors(demo), [], "an example's WasmPlugin can still be generated on request");
+});
+
 test("beside the plugins: extraStatTags for the 25 labels, Telemetry off for built-in metrics, MX coexistence", () => {
   assert.equal(istioStandardLabels.length, 25);
   assert.equal(new Set(istioStandardLabels).size, 25);
@@ -136,7 +152,7 @@ test("a filter's wasmplugin.json overrides the defaults; its config.schema.json 
   const root = mkdtempSync(join(tmpdir(), "descriptor-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   writeFileSync(join(root, "package.json"), JSON.stringify({ version: "9.9.9" }));
-  const dir = join(root, "filters", "examples", "header-guard");
+  const dir = join(root, "filters", "header-guard");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "index.ts"), "");
   const write = (descriptor: object, schema?: object) => {
@@ -147,7 +163,7 @@ test("a filter's wasmplugin.json overrides the defaults; its config.schema.json 
   write({ pluginName: "guard", phase: "AUTHZ", priority: 10, pluginConfig: { header: "x-guard" } }, schema);
   const plugin = generateWasmPlugin({ filter: "header-guard", url: "oci://r/g:1", root });
   assert.deepEqual([plugin.spec.pluginName, plugin.spec.phase, plugin.spec.priority, plugin.spec.pluginConfig], ["guard", "AUTHZ", 10, { header: "x-guard" }]);
-  assert.equal(plugin.spec.failStrategy, "FAIL_CLOSE", "unlisted fields keep the example defaults");
+  assert.equal(plugin.spec.failStrategy, "FAIL_CLOSE", "unlisted fields keep the defaults of filters outside the suite");
   assert.ok(shippedManifests(root).get("header-guard.yaml")!.includes("url: oci://registry.example.com/proxy-wasm-as/header-guard:9.9.9"));
   write({ pluginConfig: { header: 42 } });
   assert.throws(() => generateWasmPlugin({ filter: "header-guard", url: "oci://r/g:1", root }), /header-guard: pluginConfig does not match .*config\.schema\.json:\n  spec\.pluginConfig\.header: must be string/);

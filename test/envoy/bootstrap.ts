@@ -1,18 +1,17 @@
-// Makes a config from envoy/ runnable by a local envoy binary: compose.yaml's container addresses
-// become loopback ones. Admin and every listener move to free 127.0.0.1 ports, cluster endpoints
-// named after compose services point at the local stand-ins, and module paths under the compose
-// mount (/etc/proxy-wasm-as/build) point into build/.
-import { join } from "node:path";
-
-export const composeModuleDir = "/etc/proxy-wasm-as/build";
+// Makes a config from envoy/ runnable by a local envoy binary next to other tests: admin and every
+// listener move to free 127.0.0.1 ports, cluster endpoints at a given address (httpbin's
+// 127.0.0.1:8000) point at the local stand-in, and relative module paths (build/<name>.wasm,
+// which Envoy reads against its working directory) become absolute under the repository root.
+import { isAbsolute, join } from "node:path";
 
 export interface LocalRunOptions {
   adminPort: number;
   /** Listener name → port. */
   listenerPorts: Record<string, number>;
-  /** Endpoint hostname ("httpbin") → where it runs locally. */
+  /** Endpoint address in the config ("127.0.0.1") → where the stand-in runs. */
   endpoints: Record<string, { address: string; port: number }>;
-  buildDir: string;
+  /** What relative module paths are relative to: the repository root. */
+  root: string;
 }
 
 interface SocketAddress {
@@ -54,7 +53,7 @@ export function rewriteForLocalRun(bootstrap: Json, opts: LocalRunOptions): Json
   walk(config, (obj, key) => {
     if (key !== "local" || typeof (obj[key] as Json)?.filename !== "string") return;
     const local = obj[key] as { filename: string };
-    if (local.filename.startsWith(`${composeModuleDir}/`)) local.filename = join(opts.buildDir, local.filename.slice(composeModuleDir.length + 1));
+    if (!isAbsolute(local.filename)) local.filename = join(opts.root, local.filename);
   });
   return config;
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as compose from "docker-compose";
 import { parse, stringify } from "yaml";
-import { buildDir, projectRoot } from "../../host/build.js";
+import { projectRoot } from "../../host/build.js";
 import { parseStats, type ScenarioTarget } from "../scenarios/target.js";
 import { freeLoopbackPort } from "../support/registry.js";
 import { listenerNames, rewriteForLocalRun } from "./bootstrap.js";
@@ -21,7 +21,8 @@ export type EnvoyMode = { mode: "binary"; bin: string } | { mode: "compose" } | 
 
 export interface RunningEnvoy {
   target: ScenarioTarget;
-  logs(): string;
+  /** Envoy's output so far (for diagnostics). */
+  logs(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -76,11 +77,13 @@ export async function startEnvoyBinary(bin: string, configName: string): Promise
     const adminPort = await freeLoopbackPort();
     const listenerPorts: Record<string, number> = {};
     for (const name of listenerNames(source)) listenerPorts[name] = await freeLoopbackPort();
-    const config = rewriteForLocalRun(source, { adminPort, listenerPorts, endpoints: { httpbin: { address: "127.0.0.1", port: httpbin.port } }, buildDir });
+    // Every config in envoy/ names httpbin 127.0.0.1:8000 (docs/deploy.md).
+    const config = rewriteForLocalRun(source, { adminPort, listenerPorts, endpoints: { "127.0.0.1": { address: "127.0.0.1", port: httpbin.port } }, root: projectRoot });
     const file = join(dir, configName);
     writeFileSync(file, stringify(config));
     const baseId = 10_000 + (process.pid % 50_000);
-    const proc = spawn(bin, ["-c", file, "--base-id", String(baseId), "--disable-hot-restart", ...envoyFlags], { stdio: ["ignore", "pipe", "pipe"] });
+    // From the repository root, as docs/deploy.md runs it (module paths are absolute here anyway).
+    const proc = spawn(bin, ["-c", file, "--base-id", String(baseId), "--disable-hot-restart", ...envoyFlags], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
     proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
@@ -103,8 +106,8 @@ export async function startEnvoyBinary(bin: string, configName: string): Promise
       throw e;
     }
     const listener = Object.values(listenerPorts)[0]!;
-    const target: ScenarioTarget = { name: "envoy-binary", baseUrl: `http://127.0.0.1:${listener}`, adminUrl, upstreamHost: "127.0.0.1", stats: statsOf(adminUrl) };
-    return { target, logs: () => log, stop };
+    const target: ScenarioTarget = { name: "envoy-binary", baseUrl: `http://127.0.0.1:${listener}`, adminUrl, stats: statsOf(adminUrl) };
+    return { target, logs: async () => log, stop };
   } catch (e) {
     await cleanup();
     throw e;
@@ -134,8 +137,8 @@ export async function startCompose(configName: string): Promise<RunningEnvoy> {
     await compose.upAll(options);
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitReady(adminUrl, () => false, () => lastLogs, 120_000);
-    const target: ScenarioTarget = { name: "compose", baseUrl: `http://127.0.0.1:${listenerPort}`, adminUrl, upstreamHost: "httpbin", stats: statsOf(adminUrl) };
-    return { target, logs: () => lastLogs, stop };
+    const target: ScenarioTarget = { name: "compose", baseUrl: `http://127.0.0.1:${listenerPort}`, adminUrl, stats: statsOf(adminUrl) };
+    return { target, logs, stop };
   } catch (e) {
     await stop().catch(() => undefined);
     throw new Error(`${(e as Error).message ?? JSON.stringify(e)}\n${lastLogs.slice(-4000)}`);

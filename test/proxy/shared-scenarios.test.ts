@@ -1,36 +1,22 @@
-// The scenarios shared by every Envoy-like target (test/scenarios/: S3, S5 and the add-header
-// example, also run against a real Envoy by test/envoy/) with the local proxy as the target, on
-// the same config files from envoy/.
-import { after, before, describe, test } from "node:test";
-import { httpbinProxyScenarios } from "../scenarios/httpbin-proxy.js";
-import type { ScenarioTarget } from "../scenarios/target.js";
-import { httpbinUnavailable, startHttpbin, type Httpbin } from "../support/httpbin.js";
-import { modulePath } from "../support/modules.js";
-import { startProxy } from "../support/proxy.js";
+// The shared scenario list (test/scenarios/) as both targets read it: the local proxy runs it in
+// test/integration/shipped-configs.test.ts, real Envoy in test/envoy/envoy.test.ts. One list, two
+// targets: every shipped config has scenarios, every scenario names a shipped config, and each
+// config's list starts with the Envoy defaults (S5 first, since it expects untouched counters).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { scenariosByConfig } from "../scenarios/index.js";
+import { shippedConfigNames } from "../scenarios/shipped.js";
 
-const envoyDir = new URL("../../../envoy/", import.meta.url).pathname;
-
-describe("shared Envoy scenarios with the local proxy as the target", () => {
-  const skipped = httpbinUnavailable();
-  let httpbin: Httpbin | undefined;
-  before(async () => {
-    if (!skipped) httpbin = await startHttpbin();
-  });
-  after(async () => {
-    await httpbin?.stop();
-  });
-
-  for (const scenario of httpbinProxyScenarios) {
-    test(scenario.name, async (t) => {
-      if (skipped) return t.skip(skipped);
-      await modulePath("add-header");
-      const p = await startProxy({ configFile: `${envoyDir}${scenario.config}`, upstreams: { httpbin: httpbin! } });
-      try {
-        const target: ScenarioTarget = { name: "local-proxy", baseUrl: p.url(), adminUrl: p.adminUrl, upstreamHost: "httpbin", stats: p.stats };
-        await scenario.run(target);
-      } finally {
-        await p.stop();
-      }
-    });
+test("the shared scenarios cover exactly the configs shipped in envoy/", () => {
+  const byConfig = scenariosByConfig();
+  assert.deepEqual([...byConfig.keys()].sort(), shippedConfigNames());
+  for (const [config, list] of byConfig) {
+    assert.deepEqual(
+      list.slice(0, 2).map((s) => s.name.split(":")[0]),
+      ["S5", "S3"],
+      `envoy/${config}: S5 (untouched retry counters) and S3 run first`,
+    );
+    assert.ok(list.length > 2, `envoy/${config}: at least one scenario of its own filters`);
+    assert.equal(new Set(list.map((s) => s.name)).size, list.length, `envoy/${config}: scenario names are unique (test names)`);
   }
 });

@@ -1,16 +1,17 @@
-// One scenario list, several targets: the same assertions run against real Envoy (test/envoy/,
-// binary or compose.yaml) and, once it exists, the local proxy. A target is an Envoy-like server
-// started with one of the configs in envoy/.
+// One scenario list, several targets: the same assertions run against the local proxy
+// (test/integration/) and real Envoy (test/envoy/, binary or compose.yaml). A target is an
+// Envoy-like server started with one of the configs in envoy/, its httpbin cluster pointing at a
+// live httpbin. A target serves every scenario of one config in list order, in one process, as a
+// real Envoy does: scenarios leave state behind (counters, rate-limit buckets), so each one
+// measures its own effect (deltas) and uses request paths no other scenario of its config uses.
 
 export interface ScenarioTarget {
-  /** "envoy-binary", "compose", "local-proxy", ... (for messages). */
+  /** "envoy-binary", "compose", "local-proxy" (for messages). */
   name: string;
   /** The listener (httpbin-demo), e.g. http://127.0.0.1:15001 */
   baseUrl: string;
   /** The admin interface, e.g. http://127.0.0.1:15000 */
   adminUrl: string;
-  /** What auto_host_rewrite sets Host to: the cluster endpoint's hostname ("httpbin" in compose). */
-  upstreamHost: string;
   /** Counters and gauges of GET /stats (histograms left out). */
   stats(): Promise<Map<string, number>>;
 }

@@ -1,10 +1,11 @@
 // Starts the local proxy for tests from one of the project's Envoy configs, without changing the
 // file: admin and listeners move to ephemeral 127.0.0.1 ports, cluster endpoints named in
 // `upstreams` point at local stand-ins (a DNS name such as "httpbin" keeps its name and resolves
-// to the stand-in, as docker --link does), and module paths under compose.yaml's mount point into
-// build/. Log lines are captured instead of written to stderr.
+// to the stand-in, as docker --link does), module paths under compose.yaml's mount point into
+// build/, and relative module paths are resolved against the repository root. Log lines are
+// captured instead of written to stderr.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { loadBootstrap, parseConfigText } from "../../host/config/bootstrap.js";
 import type { LogLevel } from "../../host/envoy/server-context.js";
 import type { Resolver } from "../../host/proxy/cluster.js";
@@ -12,7 +13,7 @@ import { EnvoyLogger } from "../../host/proxy/logger.js";
 import { ProxyServer } from "../../host/proxy/server.js";
 import type { WasmHostOptions } from "../../host/wasm/plugin.js";
 import { parseStats } from "../scenarios/target.js";
-import { buildDir } from "./modules.js";
+import { buildDir, projectRoot } from "./modules.js";
 
 const composeModuleDir = "/etc/proxy-wasm-as/build";
 
@@ -76,6 +77,10 @@ export function localizeBootstrap(bootstrap: Json, upstreams: StartProxyOptions[
   visit(bootstrap, "local", (local) => {
     if (typeof local.filename === "string" && local.filename.startsWith(`${composeModuleDir}/`)) {
       local.filename = join(buildDir, local.filename.slice(composeModuleDir.length + 1));
+    } else if (typeof local.filename === "string" && !isAbsolute(local.filename)) {
+      // Envoy reads a relative filename against its working directory; the configs in envoy/ are
+      // written for the repository root (docs/deploy.md), wherever the test runs from.
+      local.filename = join(projectRoot, local.filename);
     }
   });
   return dns;
