@@ -9,12 +9,14 @@ import type { AnyStreamFilter } from "../http/filter-manager.js";
 import { newStreamInfo, type ConnectionInfo, type StreamInfo } from "../http/stream-info.js";
 import { MemoryStatsStore, type HistogramImpl } from "../stats/store.js";
 import type { PluginRuntime } from "../wasm/lifecycle.js";
+import { networkFilterFactory, type NetworkContext } from "../wasm/network-context.js";
 import { createWasmPlugin, type FailurePolicy, type WasmPlugin } from "../wasm/plugin.js";
 import type { RootContext } from "../wasm/root-context.js";
 import { sharedStateOf, type SharedState } from "../wasm/shared-state.js";
 import type { ForeignFunction } from "../wasm/vm.js";
 import { VirtualClock } from "./clock.js";
 import { ScriptedClusterManager, type HttpResponder, type PendingGrpcCall, type PendingHttpCall } from "./clusters.js";
+import { EmulatedConnection } from "./connection.js";
 import { MemoryLogger } from "./logger.js";
 import { EmulatedStream } from "./stream.js";
 
@@ -66,6 +68,18 @@ export interface StreamOptions {
   extraFilters?: { before?: AnyStreamFilter[]; after?: AnyStreamFilter[] };
   /** FilterManager buffer limit (default Envoy's 1 MiB). */
   bufferLimitBytes?: number;
+}
+
+/** Per-connection settings of a TCP connection (Emulator.newConnection). */
+export interface ConnectionOptions {
+  /** Plugins in network filter-chain order (default: every loaded plugin, in load order). */
+  plugins?: EmulatedPlugin[];
+  /** Worker (VM instance) serving the connection; default 0. */
+  worker?: number;
+  /** Connection fields (id, addresses, mTLS, SANs...). */
+  connection?: Partial<ConnectionInfo>;
+  /** Other StreamInfo fields of the connection (clusterName, upstream, dynamicMetadata, ...). */
+  streamInfo?: Partial<Omit<StreamInfo, "connection">>;
 }
 
 const toBytes = (v: string | Uint8Array | object | undefined): Uint8Array =>
@@ -203,6 +217,33 @@ export class Emulator {
   newStream(options: StreamOptions = {}): EmulatedStream {
     const worker = options.worker ?? 0;
     const plugins = options.plugins ?? this.plugins;
+    const info = this.streamInfoFor(options);
+    const filters = [
+      ...(options.extraFilters?.before ?? []).map((f, i) => ({ name: `before${i}`, filter: f, plugin: false })),
+      ...plugins.map((p) => ({ name: p.name, filter: p.plugin.filterFactory(worker)(info) as AnyStreamFilter, plugin: true })),
+      ...(options.extraFilters?.after ?? []).map((f, i) => ({ name: `after${i}`, filter: f, plugin: false })),
+    ];
+    return new EmulatedStream(info, filters, this.clock, () => this.drain(), options.bufferLimitBytes);
+  }
+
+  /**
+   * Opens a downstream TCP connection through the plugins as Wasm network filters
+   * (envoy.filters.network.wasm), with tcp_proxy standing in for the upstream side.
+   */
+  newConnection(options: ConnectionOptions = {}): EmulatedConnection {
+    const worker = options.worker ?? 0;
+    const info = this.streamInfoFor(options);
+    const filters: Array<{ name: string; filter: NetworkContext }> = [];
+    for (const p of options.plugins ?? this.plugins) {
+      // A fail-open plugin whose VM failed is left out of the chain (Envoy does not add it).
+      const filter = networkFilterFactory(p.plugin, worker)();
+      if (filter) filters.push({ name: p.name, filter });
+    }
+    return new EmulatedConnection(info, filters, () => this.drain(), (work) => this.clock.post(work));
+  }
+
+  /** StreamInfo of a new stream or connection: default loopback addresses, a fresh connection id. */
+  private streamInfoFor(options: { connection?: Partial<ConnectionInfo>; streamInfo?: Partial<Omit<StreamInfo, "connection">> }): StreamInfo {
     const connection: ConnectionInfo = {
       id: options.connection?.id ?? this.nextConnectionId++,
       source: { ip: "127.0.0.1", port: 50000 },
@@ -210,18 +251,12 @@ export class Emulator {
       mtls: false,
       ...options.connection,
     };
-    const info = newStreamInfo({
+    return newStreamInfo({
       startTimeNs: this.clock.systemTimeNs(),
       startMonotonicNs: this.clock.monotonicTimeNs(),
       ...options.streamInfo,
       connection,
     });
-    const filters = [
-      ...(options.extraFilters?.before ?? []).map((f, i) => ({ name: `before${i}`, filter: f, plugin: false })),
-      ...plugins.map((p) => ({ name: p.name, filter: p.plugin.filterFactory(worker)(info) as AnyStreamFilter, plugin: true })),
-      ...(options.extraFilters?.after ?? []).map((f, i) => ({ name: `after${i}`, filter: f, plugin: false })),
-    ];
-    return new EmulatedStream(info, filters, this.clock, () => this.drain(), options.bufferLimitBytes);
   }
 
   /** Foreign functions available to modules loaded afterwards (proxy_call_foreign_function). */

@@ -7,9 +7,11 @@ import { FilterManager, type AnyStreamFilter } from "../http/filter-manager.js";
 import {
   FilterDataStatus,
   FilterHeadersStatus,
+  FilterMetadataStatus,
   FilterTrailersStatus,
   type DecoderFilterCallbacks,
   type LocalReply,
+  type MetadataMap,
   type StreamDecoderFilter,
 } from "../http/filter.js";
 import type { HeaderMap } from "../http/header-map.js";
@@ -21,7 +23,7 @@ import { toHeaderMap, type HeadersInit } from "./clusters.js";
 export interface FilterCall {
   /** Plugin name (extra native filters are "before0", "after0", ...). */
   filter: string;
-  callback: "decodeHeaders" | "decodeData" | "decodeTrailers" | "encodeHeaders" | "encodeData" | "encodeTrailers";
+  callback: "decodeHeaders" | "decodeData" | "decodeTrailers" | "decodeMetadata" | "encodeHeaders" | "encodeData" | "encodeTrailers" | "encodeMetadata";
   /** The status the filter returned to the FilterManager (after Envoy's conversions). */
   status: number;
 }
@@ -33,11 +35,16 @@ export interface ReceivedMessage {
   trailers: HeaderMap | null;
   /** The last frame had end_stream (or trailers arrived). */
   complete: boolean;
+  /** HTTP/2 METADATA frames that reached this side, in order. */
+  metadata: MetadataMap[];
 }
 
-const emptyMessage = (): ReceivedMessage => ({ headers: null, body: Buffer.alloc(0), trailers: null, complete: false });
+const emptyMessage = (): ReceivedMessage => ({ headers: null, body: Buffer.alloc(0), trailers: null, complete: false, metadata: [] });
 
 type Body = string | Uint8Array;
+/** METADATA as an object, pairs or a Map (keys are unique in Envoy's MetadataMap). */
+export type MetadataInit = Record<string, string> | Array<[string, string]> | Map<string, string>;
+const toMetadataMap = (m: MetadataInit): MetadataMap => new Map(m instanceof Map ? m : Array.isArray(m) ? m : Object.entries(m));
 const toBody = (b: Body): BodyBuffer => new BodyBuffer(typeof b === "string" ? Buffer.from(b) : b);
 
 /** The router's place: records the request and lets the test answer as the upstream. */
@@ -72,6 +79,11 @@ class UpstreamStandIn implements StreamDecoderFilter {
     this.request.complete = true;
     return FilterTrailersStatus.StopIteration;
   }
+  /** Envoy's router forwards request METADATA to the upstream request. */
+  decodeMetadata(metadata: MetadataMap): FilterMetadataStatus {
+    this.request.metadata.push(new Map(metadata));
+    return FilterMetadataStatus.Continue;
+  }
   onDestroy(): void {}
 }
 
@@ -91,9 +103,11 @@ function recording(name: string, filter: AnyStreamFilter, calls: FilterCall[]): 
     decodeHeaders: wrap("decodeHeaders", filter.decodeHeaders),
     decodeData: wrap("decodeData", filter.decodeData),
     decodeTrailers: wrap("decodeTrailers", filter.decodeTrailers),
+    decodeMetadata: wrap("decodeMetadata", filter.decodeMetadata),
     encodeHeaders: wrap("encodeHeaders", filter.encodeHeaders),
     encodeData: wrap("encodeData", filter.encodeData),
     encodeTrailers: wrap("encodeTrailers", filter.encodeTrailers),
+    encodeMetadata: wrap("encodeMetadata", filter.encodeMetadata),
     log: filter.log?.bind(filter),
     onDestroy: filter.onDestroy.bind(filter),
   } as AnyStreamFilter;
@@ -143,6 +157,9 @@ export class EmulatedStream {
         resetStream: (details) => {
           this.resetReason = details;
         },
+        encodeMetadata: (metadata) => {
+          this.downstream.metadata.push(new Map(metadata));
+        },
         clearRouteCache: () => {
           this.routeCacheClears++;
         },
@@ -164,6 +181,17 @@ export class EmulatedStream {
 
   sendRequestTrailers(trailers: HeadersInit): number | undefined {
     return this.step("decodeTrailers", () => this.filterManager.decodeTrailers(toHeaderMap(trailers)));
+  }
+
+  /**
+   * An HTTP/2 METADATA frame from the client, after the request headers and before its end
+   * (Envoy's codec passes METADATA only on HTTP/2 with http2_protocol_options.allow_metadata).
+   */
+  sendRequestMetadata(metadata: MetadataInit): number | undefined {
+    this.requireHttp2("sendRequestMetadata");
+    if (!this.filterManager.requestHeadersMap) throw new Error("sendRequestMetadata(): METADATA before the request headers has no stream to go to");
+    if (this.filterManager.remoteDecodeComplete) throw new Error("sendRequestMetadata(): the request already ended (HTTP/2 allows no frames after END_STREAM)");
+    return this.step("decodeMetadata", () => this.filterManager.decodeMetadata(toMetadataMap(metadata)));
   }
 
   // ------------------------------------------------------------------ upstream → filters
@@ -190,6 +218,12 @@ export class EmulatedStream {
   sendResponseTrailers(trailers: HeadersInit): number | undefined {
     this.streamInfo.upstreamLastByteMonotonicNs = this.clock.monotonicTimeNs();
     return this.step("encodeTrailers", () => this.upstreamCallbacks().encodeTrailers(toHeaderMap(trailers)));
+  }
+
+  /** An HTTP/2 METADATA frame from the upstream (through the router, before or after response headers). */
+  sendResponseMetadata(metadata: MetadataInit): number | undefined {
+    this.requireHttp2("sendResponseMetadata");
+    return this.step("encodeMetadata", () => this.upstreamCallbacks().encodeMetadata!(toMetadataMap(metadata)));
   }
 
   /** A whole upstream response: headers, optional body and trailers. */
@@ -248,6 +282,12 @@ export class EmulatedStream {
   private upstreamCallbacks(): DecoderFilterCallbacks {
     if (!this.router.callbacks) throw new Error("the router stand-in has no callbacks");
     return this.router.callbacks;
+  }
+
+  private requireHttp2(operation: string): void {
+    if (this.streamInfo.protocol !== "HTTP/2") {
+      throw new Error(`${operation}(): METADATA frames exist only on HTTP/2 streams (this stream is ${this.streamInfo.protocol}; set streamInfo.protocol)`);
+    }
   }
 
   private step(callback: FilterCall["callback"], run: () => void): number | undefined {

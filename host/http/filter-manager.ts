@@ -21,6 +21,7 @@ import {
   type DecoderFilterCallbacks,
   type EncoderFilterCallbacks,
   type LocalReply,
+  type MetadataMap,
   type StreamDecoderFilter,
   type StreamEncoderFilter,
   type StreamFilterBase,
@@ -44,6 +45,10 @@ export interface DownstreamCallbacks {
   onEncoderFilterAboveWriteBufferHighWatermark?(): void;
   /** A filter called clearRouteCache(). */
   clearRouteCache?(): void;
+  /** METADATA that went through every encoder filter (Envoy sends it only when non-empty). */
+  encodeMetadata?(metadata: MetadataMap): void;
+  /** A local reply is being sent (Envoy's filter manager logs its details at debug). */
+  onLocalReply?(reply: LocalReply): void;
 }
 
 export type AnyStreamFilter = StreamFilterBase & Partial<StreamDecoderFilter> & Partial<StreamEncoderFilter>;
@@ -113,6 +118,10 @@ abstract class ActiveFilter {
   /** continueDecoding()/continueEncoding() called while this filter's own callback was running. */
   continueRequested = false;
   inCallback = false;
+  /** This filter's headers callback ran (Envoy decode/encode_headers_called_). */
+  headersCalled = false;
+  /** METADATA that reached this filter before its headers callback or while it stopped all iteration. */
+  readonly savedMetadata: MetadataMap[] = [];
 
   constructor(
     readonly manager: FilterManager,
@@ -167,6 +176,7 @@ abstract class ActiveFilter {
 
   /** Envoy commonHandleAfterHeadersCallback; returns whether iteration continues. */
   afterHeaders(status: FilterHeadersStatus): boolean {
+    this.headersCalled = true;
     switch (status) {
       case FilterHeadersStatus.StopIteration:
         this.iteration = IterationState.StopSingleIteration;
@@ -180,7 +190,28 @@ abstract class ActiveFilter {
       default:
         this.headersContinued = true;
     }
+    this.handleMetadataAfterHeaders();
     return this.iteration === IterationState.Continue;
+  }
+
+  /**
+   * Envoy handleMetadataAfterHeadersCallback: metadata saved before this filter's headers goes
+   * through it now, unless it stopped all iteration (then when it continues) or the chain was
+   * aborted (then it is dropped).
+   */
+  private handleMetadataAfterHeaders(): void {
+    if (this.savedMetadata.length === 0) return;
+    if (this.dir.chainAborted) this.savedMetadata.length = 0;
+    else if (!this.stoppedAll()) this.drainSavedMetadata();
+  }
+
+  /** Envoy drainSaved{Request,Response}Metadata: iteration starts at this filter. */
+  private drainSavedMetadata(): void {
+    const saved = this.savedMetadata.splice(0);
+    const fromCurrent = this.iterateFromCurrent;
+    this.iterateFromCurrent = true;
+    for (const metadata of saved) this.doMetadata(metadata);
+    this.iterateFromCurrent = fromCurrent;
   }
 
   /** Envoy commonHandleAfterDataCallback; returns whether iteration continues. */
@@ -220,6 +251,7 @@ abstract class ActiveFilter {
       this.headersContinued = true;
       this.doHeaders(this.complete() && !this.buffered() && !this.hasTrailers());
     }
+    if (this.savedMetadata.length > 0) this.drainSavedMetadata();
     const hadTrailers = this.hasTrailers();
     const buffered = this.buffered();
     if (buffered) this.doData(buffered, this.complete() && !hadTrailers);
@@ -249,6 +281,7 @@ abstract class ActiveFilter {
   abstract doHeaders(endStream: boolean): void;
   abstract doData(data: BodyBuffer, endStream: boolean): void;
   abstract doTrailers(): void;
+  abstract doMetadata(metadata: MetadataMap): void;
 }
 
 class ActiveDecoderFilter extends ActiveFilter implements DecoderFilterCallbacks {
@@ -267,6 +300,9 @@ class ActiveDecoderFilter extends ActiveFilter implements DecoderFilterCallbacks
   }
   doTrailers(): void {
     this.manager.iterateDecodeTrailers(this, this.dir.trailers!);
+  }
+  doMetadata(metadata: MetadataMap): void {
+    this.manager.iterateDecodeMetadata(this, metadata);
   }
 
   // ---- DecoderFilterCallbacks
@@ -298,6 +334,9 @@ class ActiveDecoderFilter extends ActiveFilter implements DecoderFilterCallbacks
     this.manager.response.trailers = trailers;
     this.manager.iterateEncodeTrailers(null, trailers);
   }
+  encodeMetadata(metadata: MetadataMap): void {
+    this.manager.iterateEncodeMetadata(null, metadata);
+  }
 }
 
 class ActiveEncoderFilter extends ActiveFilter implements EncoderFilterCallbacks {
@@ -316,6 +355,9 @@ class ActiveEncoderFilter extends ActiveFilter implements EncoderFilterCallbacks
   }
   doTrailers(): void {
     this.manager.iterateEncodeTrailers(this, this.dir.trailers!);
+  }
+  doMetadata(metadata: MetadataMap): void {
+    this.manager.iterateEncodeMetadata(this, metadata);
   }
 
   // ---- EncoderFilterCallbacks
@@ -446,6 +488,39 @@ export class FilterManager {
     this.request.complete = true;
     this.request.trailers = trailers;
     this.iterateDecodeTrailers(null, trailers);
+  }
+
+  /** HTTP/2 METADATA from downstream (Envoy FilterManager::decodeMetadata, from the codec). */
+  decodeMetadata(metadata: MetadataMap): void {
+    this.iterateDecodeMetadata(null, metadata);
+  }
+
+  /** @internal Envoy FilterManager::decodeMetadata(filter, map). */
+  iterateDecodeMetadata(from: ActiveDecoderFilter | null, metadata: MetadataMap): void {
+    this.passMetadata(this.decoders, from, metadata, (f) => f.filter.decodeMetadata?.(metadata));
+  }
+
+  /** @internal Envoy FilterManager::encodeMetadata: the encoder chain, then the client (if not empty). */
+  iterateEncodeMetadata(from: ActiveEncoderFilter | null, metadata: MetadataMap): void {
+    const passed = this.passMetadata(this.encoders, from, metadata, (f) => f.filter.encodeMetadata?.(metadata));
+    if (passed && metadata.size > 0) this.downstream.encodeMetadata?.(metadata);
+  }
+
+  /**
+   * The metadata loop of both directions: a filter that has not seen the headers yet, or that
+   * stopped all iteration, keeps the metadata until it goes on. Returns whether it passed them all.
+   */
+  private passMetadata<F extends ActiveFilter>(filters: F[], from: F | null, metadata: MetadataMap, call: (f: F) => void): boolean {
+    if (this.destroyed) return false;
+    for (let i = this.startIndex(from, StartFrom.CurrentIfStoppedAll); i < filters.length; i++) {
+      const f = filters[i]!;
+      if (!f.headersCalled || f.stoppedAll()) {
+        f.savedMetadata.push(metadata);
+        return false;
+      }
+      call(f);
+    }
+    return true;
   }
 
   /** @internal Envoy FilterManager::decodeHeaders(filter, headers, end_stream). */
@@ -697,6 +772,7 @@ export class FilterManager {
   /** Envoy FilterManager::sendLocalReply. */
   sendLocalReply(reply: LocalReply): void {
     if (this.destroyed || this.reset) return;
+    this.downstream.onLocalReply?.(reply);
     // Envoy aborts the chain whose callback is running; a reply sent from outside any callback
     // (buffer overflow, an async continuation) also ends request processing.
     if (this.callState & CallState.IsEncoding) this.response.chainAborted = true;

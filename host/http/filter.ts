@@ -24,6 +24,14 @@ export enum FilterTrailersStatus {
   StopIteration = 1,
 }
 
+/** Envoy Http::FilterMetadataStatus: Continue is the only value (proxy-wasm-abi.md §3.6). */
+export enum FilterMetadataStatus {
+  Continue = 0,
+}
+
+/** Envoy Http::MetadataMap: the key/value pairs of one HTTP/2 METADATA frame (unique keys). */
+export type MetadataMap = Map<string, string>;
+
 export interface LocalReply {
   status: number;
   body: string;
@@ -62,6 +70,8 @@ export interface DecoderFilterCallbacks extends StreamFilterCallbacks {
   encodeHeaders(headers: HeaderMap, endStream: boolean): void;
   encodeData(data: BodyBuffer, endStream: boolean): void;
   encodeTrailers(trailers: HeaderMap): void;
+  /** Used by the terminal filter (router) for METADATA from the upstream. */
+  encodeMetadata?(metadata: MetadataMap): void;
 }
 
 export interface EncoderFilterCallbacks extends StreamFilterCallbacks {
@@ -87,6 +97,8 @@ export interface StreamDecoderFilter extends StreamFilterBase {
   decodeHeaders(headers: HeaderMap, endStream: boolean): FilterHeadersStatus;
   decodeData(data: BodyBuffer, endStream: boolean): FilterDataStatus;
   decodeTrailers(trailers: HeaderMap): FilterTrailersStatus;
+  /** HTTP/2 METADATA from downstream; filters without it let metadata through (Envoy's default). */
+  decodeMetadata?(metadata: MetadataMap): FilterMetadataStatus;
 }
 
 export interface StreamEncoderFilter extends StreamFilterBase {
@@ -94,6 +106,8 @@ export interface StreamEncoderFilter extends StreamFilterBase {
   encodeHeaders(headers: HeaderMap, endStream: boolean): FilterHeadersStatus;
   encodeData(data: BodyBuffer, endStream: boolean): FilterDataStatus;
   encodeTrailers(trailers: HeaderMap): FilterTrailersStatus;
+  /** HTTP/2 METADATA from the upstream. */
+  encodeMetadata?(metadata: MetadataMap): FilterMetadataStatus;
 }
 
 export type StreamFilter = StreamDecoderFilter & StreamEncoderFilter;

@@ -62,17 +62,12 @@ export class BodyBufferView implements WasmBuffer {
   }
   write(start: number, length: number, data: Uint8Array): WasmResult {
     const size = this.body.length;
+    // Envoy Buffer::copyFrom (extensions/common/wasm/context.cc): start 0 drains `length` bytes
+    // and prepends (so 0,size replaces and 0,0 prepends); start ≥ size appends; else BadArgument.
     if (start === 0) {
-      if (length === 0) {
-        this.body.prepend(data);
-        return WasmResult.Ok;
-      }
-      if (length >= size) {
-        this.body.drain(size);
-        this.body.append(data);
-        return WasmResult.Ok;
-      }
-      return WasmResult.BadArgument;
+      this.body.drain(Math.min(length, size));
+      this.body.prepend(data);
+      return WasmResult.Ok;
     }
     if (start >= size) {
       this.body.append(data);
@@ -100,7 +95,12 @@ export class HostContext implements VmContext {
    * Property declarations made while this context was effective (Envoy Context::declareProperty).
    * proxy_set_property consults the root context's, so declarations belong in on_configure.
    */
-  readonly statePrototypes = new Map<string, StatePrototype>();
+  get statePrototypes(): Map<string, StatePrototype> {
+    // Created on first use: only root contexts declare properties, and a stream context is
+    // created per request.
+    return (this.declaredPrototypes ??= new Map());
+  }
+  private declaredPrototypes: Map<string, StatePrototype> | undefined;
 
   constructor(
     readonly vm: WasmVm,
@@ -201,5 +201,12 @@ export class HostContext implements VmContext {
   }
   attributeResponseTrailers(): HeaderMap | null {
     return null;
+  }
+  /**
+   * request.protocol: the stream's HTTP protocol; undefined where Envoy's StreamInfo::protocol()
+   * is unset (a network filter's connection), which reads as NotFound.
+   */
+  attributeProtocol(): StreamInfo["protocol"] | undefined {
+    return this.streamInfo()?.protocol;
   }
 }

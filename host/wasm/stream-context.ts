@@ -16,9 +16,11 @@ import type { BodyBuffer } from "../http/body-buffer.js";
 import {
   FilterDataStatus,
   FilterHeadersStatus,
+  FilterMetadataStatus,
   FilterTrailersStatus,
   type DecoderFilterCallbacks,
   type EncoderFilterCallbacks,
+  type MetadataMap,
   type StreamFilter,
 } from "../http/filter.js";
 import type { HeaderMap } from "../http/header-map.js";
@@ -220,9 +222,7 @@ export class StreamContext extends HostContext implements StreamFilter {
 
   /** cpp-host ContextBase::onCreate: on_context_create(S, R) once, unless the VM failed. */
   private onCreate(): void {
-    if (!this.inVmContextCreated && !this.failed && this.vm.has("proxy_on_context_create")) {
-      this.vm.withDeferredActions(() => this.vm.call("proxy_on_context_create", this, this.id, this.root!.id));
-    }
+    if (!this.inVmContextCreated && !this.failed) this.callDeferred("proxy_on_context_create", 2, this.root!.id);
     this.inVmContextCreated = true;
   }
 
@@ -260,6 +260,15 @@ export class StreamContext extends HostContext implements StreamFilter {
     return result;
   }
 
+  /**
+   * Envoy Context::decodeMetadata (HTTP/2 METADATA): proxy_on_request_metadata(ctx, number of
+   * entries); the result is always Continue, and no ABI map type reaches the metadata itself.
+   */
+  decodeMetadata(metadata: MetadataMap): FilterMetadataStatus {
+    if (!this.inVmContextCreated) return FilterMetadataStatus.Continue;
+    return this.callMetadata("proxy_on_request_metadata", metadata);
+  }
+
   encodeHeaders(headers: HeaderMap, endStream: boolean): FilterHeadersStatus {
     if (!this.inVmContextCreated || this.failureLocalReplySent) return FilterHeadersStatus.Continue;
     this.responseHeaders = headers;
@@ -292,13 +301,19 @@ export class StreamContext extends HostContext implements StreamFilter {
     return result;
   }
 
+  /** Envoy Context::encodeMetadata: proxy_on_response_metadata, as for requests. */
+  encodeMetadata(metadata: MetadataMap): FilterMetadataStatus {
+    if (!this.inVmContextCreated || this.failureLocalReplySent) return FilterMetadataStatus.Continue;
+    return this.callMetadata("proxy_on_response_metadata", metadata);
+  }
+
   /** Access-log phase: proxy_on_log, creating the context first if headers never came. */
   log(): void {
     if (!this.inVmContextCreated) this.onCreate();
     if (this.failed || !this.vm.has("proxy_on_log")) return;
     this.inAccessLog = true;
     try {
-      this.vm.withDeferredActions(() => this.vm.call("proxy_on_log", this, this.id));
+      this.callDeferred("proxy_on_log", 1);
     } finally {
       this.inAccessLog = false;
     }
@@ -312,8 +327,8 @@ export class StreamContext extends HostContext implements StreamFilter {
     }
     this.destroyed = true;
     if (!this.failed) {
-      if (this.vm.has("proxy_on_done")) this.vm.withDeferredActions(() => this.vm.call("proxy_on_done", this, this.id));
-      if (!this.vm.failed && this.vm.has("proxy_on_delete")) this.vm.withDeferredActions(() => this.vm.call("proxy_on_delete", this, this.id));
+      this.callDeferred("proxy_on_done", 1);
+      if (!this.vm.failed) this.callDeferred("proxy_on_delete", 1);
     }
     this.unregister();
   }
@@ -346,39 +361,73 @@ export class StreamContext extends HostContext implements StreamFilter {
   }
 
   /**
-   * cpp-host ContextBase::on*: CHECK_FAIL before and after the VM call, then Envoy's conversion of
-   * the raw result (§3.6), all inside DeferAfterCallActions.
+   * A lifecycle callback (context id, then `arg` if argc is 2) inside DeferAfterCallActions, if
+   * the module exports it.
    */
-  private callFilter<T extends number>(name: string, args: number[], open: T, closed: T, convert: (raw: number, stopped: boolean) => T): T {
+  private callDeferred(name: string, argc: 1 | 2, arg = 0): void {
+    const fn = this.vm.exportFunction(name);
+    if (fn === null) return;
+    try {
+      this.vm.invoke(name, fn, this, argc, this.id, arg, 0);
+    } finally {
+      this.vm.endDeferral();
+    }
+  }
+
+  /**
+   * cpp-host ContextBase::on*: CHECK_FAIL before and after the VM call (context id plus `argc`
+   * of a, b), then Envoy's conversion of the raw result (§3.6), all inside DeferAfterCallActions.
+   * The conversions are module-level functions and the arguments plain numbers: this runs several
+   * times per filter per request.
+   */
+  private callFilter<T extends number>(name: string, argc: 1 | 2, a: number, b: number, open: T, closed: T, convert: (raw: number, stopped: boolean, allowStopIteration: boolean) => T): T {
     const early = this.checkFail(open, closed);
     if (early !== null) return early;
-    if (!this.vm.has(name)) return open;
-    return this.vm.withDeferredActions(() => {
-      const raw = this.vm.call(name, this, this.id, ...args);
-      return this.checkFail(open, closed) ?? convert(raw, this.vm.nextIterationStopped);
-    });
+    const vm = this.vm;
+    const fn = vm.exportFunction(name);
+    if (fn === null) return open;
+    try {
+      const raw = vm.invoke(name, fn, this, argc === 1 ? 2 : 3, this.id, a, b);
+      return this.checkFail(open, closed) ?? convert(raw, vm.nextIterationStopped, this.plugin!.allowOnHeadersStopIteration);
+    } finally {
+      vm.endDeferral();
+    }
   }
 
   private callHeaders(name: string, count: number, endStream: boolean): FilterHeadersStatus {
-    const args = this.vm.abiVersion === "0.1.0" ? [count] : [count, endStream ? 1 : 0];
-    return this.callFilter(name, args, FilterHeadersStatus.Continue, FilterHeadersStatus.StopAllIterationAndWatermark, (raw, stopped) => {
-      if (stopped || raw > FilterHeadersStatus.StopAllIterationAndWatermark) return FilterHeadersStatus.StopAllIterationAndWatermark;
-      if (raw === FilterHeadersStatus.StopIteration && !this.plugin!.allowOnHeadersStopIteration) return FilterHeadersStatus.StopAllIterationAndWatermark;
-      // ContinueAndEndStream (2) has no case in Envoy's conversion: it is plain Continue.
-      if (raw === FilterHeadersStatus.ContinueAndDontEndStream) return FilterHeadersStatus.Continue;
-      return raw as FilterHeadersStatus;
-    });
+    // ABI 0.1.0 has no end_of_stream argument.
+    const argc = this.vm.abiVersion === "0.1.0" ? 1 : 2;
+    return this.callFilter(name, argc, count, endStream ? 1 : 0, FilterHeadersStatus.Continue, FilterHeadersStatus.StopAllIterationAndWatermark, convertHeadersStatus);
   }
 
   private callData(name: string, size: number, endStream: boolean): FilterDataStatus {
-    return this.callFilter(name, [size, endStream ? 1 : 0], FilterDataStatus.Continue, FilterDataStatus.StopIterationNoBuffer, (raw, stopped) =>
-      stopped || raw > FilterDataStatus.StopIterationNoBuffer ? FilterDataStatus.StopIterationNoBuffer : (raw as FilterDataStatus),
-    );
+    return this.callFilter(name, 2, size, endStream ? 1 : 0, FilterDataStatus.Continue, FilterDataStatus.StopIterationNoBuffer, convertDataStatus);
+  }
+
+  /** cpp-host onRequestMetadata/onResponseMetadata: Continue whatever happens (a failed VM still fails the stream). */
+  private callMetadata(name: string, metadata: MetadataMap): FilterMetadataStatus {
+    return this.callFilter(name, 1, metadata.size, 0, FilterMetadataStatus.Continue, FilterMetadataStatus.Continue, () => FilterMetadataStatus.Continue);
   }
 
   private callTrailers(name: string, count: number): FilterTrailersStatus {
-    return this.callFilter(name, [count], FilterTrailersStatus.Continue, FilterTrailersStatus.StopIteration, (raw, stopped) =>
-      stopped || raw > FilterTrailersStatus.StopIteration ? FilterTrailersStatus.StopIteration : (raw as FilterTrailersStatus),
-    );
+    return this.callFilter(name, 1, count, 0, FilterTrailersStatus.Continue, FilterTrailersStatus.StopIteration, convertTrailersStatus);
   }
+}
+
+// Envoy's conversions of the raw callback results (proxy-wasm-abi.md §3.6): a local reply sent in
+// the callback (`stopped`) or an out-of-range value stops.
+function convertHeadersStatus(raw: number, stopped: boolean, allowStopIteration: boolean): FilterHeadersStatus {
+  if (stopped || raw > FilterHeadersStatus.StopAllIterationAndWatermark) return FilterHeadersStatus.StopAllIterationAndWatermark;
+  if (raw === FilterHeadersStatus.StopIteration && !allowStopIteration) return FilterHeadersStatus.StopAllIterationAndWatermark;
+  // ContinueAndEndStream (2) has no case in Envoy's conversion: it is plain Continue.
+  if (raw === FilterHeadersStatus.ContinueAndDontEndStream) return FilterHeadersStatus.Continue;
+  return raw as FilterHeadersStatus;
+}
+
+function convertDataStatus(raw: number, stopped: boolean): FilterDataStatus {
+  return stopped || raw > FilterDataStatus.StopIterationNoBuffer ? FilterDataStatus.StopIterationNoBuffer : (raw as FilterDataStatus);
+}
+
+function convertTrailersStatus(raw: number, stopped: boolean): FilterTrailersStatus {
+  return stopped || raw > FilterTrailersStatus.StopIteration ? FilterTrailersStatus.StopIteration : (raw as FilterTrailersStatus);
 }

@@ -61,6 +61,13 @@ export enum StreamType {
   Upstream = 3,
 }
 
+/** §4.4 PeerType / CloseType: the argument of proxy_on_{downstream,upstream}_connection_close. */
+export enum PeerType {
+  Unknown = 0,
+  Local = 1,
+  Remote = 2,
+}
+
 /** spdlog levels, as proxy_log and proxy_get_log_level number them (§2.2, §4.4). */
 export const wasmLogLevels = ["trace", "debug", "info", "warning", "error", "critical"] as const;
 

@@ -109,6 +109,9 @@ describe("request and response bodies", () => {
         store(10, get(bufferType, 0, 1000, 11, 12)),
         // start=1, len=1 is neither prepend, replace nor append: BadArgument.
         store(13, `(call $proxy_set_buffer_bytes (i32.const ${bufferType}) (i32.const 1) (i32.const 1) $S(bad))`),
+        // start=0, len=2 drains two bytes and prepends (Envoy Buffer::copyFrom): "abcdefgh" → "xcdefgh".
+        store(18, `(call $proxy_set_buffer_bytes (i32.const ${bufferType}) (i32.const 0) (i32.const 2) $S(bad))`),
+        store(19, get(bufferType, 0, 1000, 20, 21)),
         store(14, `(call $proxy_set_buffer_bytes (i32.const ${bufferType}) (i32.const 0) (local.get 1) $S(whole))`),
         store(15, `(call $proxy_set_buffer_bytes (i32.const ${bufferType}) (i32.const 0) (i32.const 0) $S(head))`),
         store(16, `(call $proxy_set_buffer_bytes (i32.const ${bufferType}) (i32.const 1000) (i32.const 0) $S(tail))`),
@@ -132,6 +135,8 @@ describe("request and response bodies", () => {
     assert.deepEqual([plugin.readU32(res(2)), plugin.readU32(res(3)), plugin.readU32(res(4))], [3, 5, 8]);
     assert.equal(readOut(plugin, res(11), res(12)).toString(), "abcdefgh");
     assert.equal(plugin.readU32(res(13)), WasmResult.BadArgument);
+    assert.equal(plugin.readU32(res(18)), WasmResult.Ok);
+    assert.equal(readOut(plugin, res(20), res(21)).toString(), "xcdefgh");
     for (const i of [14, 15, 16, 17]) assert.equal(plugin.readU32(res(i)), WasmResult.Ok, `slot ${i}`);
     assert.equal(s.upstream.body.toString(), "<REPLACED>");
     assert.equal(s.upstream.trailers?.get("x-trailer"), "added");

@@ -1,99 +1,31 @@
-// The SDK's TCP context (test/sdk/modules/sdk-tcp). The emulator runs HTTP streams only, so this
-// test drives the network-filter callbacks itself, the way Envoy's Wasm network filter does
-// (context create on the first connection event, on_new_connection, data callbacks, close
-// events, then on_done → on_log → on_delete, proxy-wasm-abi.md §3.4, §6.3), with a small host
-// context that owns the connection's two data buffers.
+// The SDK's TCP context (test/sdk/modules/sdk-tcp) as Envoy's Wasm network filter drives it,
+// through the emulator's connections (context creation, on_new_connection, data callbacks, close
+// events, then on_done → on_log → on_delete, proxy-wasm-abi.md §3.4, §6.3).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BodyBuffer } from "../../host/http/body-buffer.js";
-import { BodyBufferView, HostContext, type WasmBuffer } from "../../host/wasm/context.js";
+import { PeerType } from "../../host/emulator/index.js";
 import type { PluginRuntime } from "../../host/wasm/lifecycle.js";
-import type { RootContext } from "../../host/wasm/root-context.js";
-import { BufferType, StreamType, WasmResult } from "../../host/wasm/types.js";
-import type { WasmVm } from "../../host/wasm/vm.js";
 import { loadModule, said } from "./emulated.js";
-
-/** A network-filter connection as the host sees it: downstream and upstream data buffers. */
-class Connection extends HostContext {
-  readonly downstream = new BodyBuffer();
-  readonly upstream = new BodyBuffer();
-  readonly continued: StreamType[] = [];
-  readonly closed: StreamType[] = [];
-
-  constructor(
-    vm: WasmVm,
-    private readonly root: RootContext,
-  ) {
-    super(vm, vm.allocContextId(), root.plugin, root.vmConfiguration);
-    vm.contexts.set(this.id, this);
-  }
-  override rootContext(): HostContext {
-    return this.root;
-  }
-  override getBuffer(type: BufferType): WasmBuffer | null {
-    if (type === BufferType.DownstreamData) return new BodyBufferView(this.downstream);
-    if (type === BufferType.UpstreamData) return new BodyBufferView(this.upstream);
-    return super.getBuffer(type);
-  }
-  override continueStream(type: StreamType): WasmResult {
-    if (type === StreamType.Upstream) return WasmResult.Unimplemented;
-    this.continued.push(type);
-    return WasmResult.Ok;
-  }
-  override closeStream(type: StreamType): WasmResult {
-    this.closed.push(type);
-    return WasmResult.Ok;
-  }
-
-  call(name: string, ...args: number[]): number {
-    return this.vm.withDeferredActions(() => this.vm.call(name, this, this.id, ...args));
-  }
-  open(): number {
-    this.vm.withDeferredActions(() => this.vm.call("proxy_on_context_create", this, this.id, this.root.id));
-    return this.call("proxy_on_new_connection");
-  }
-  fromDownstream(data: string, endOfStream = false): number {
-    this.downstream.append(data);
-    return this.call("proxy_on_downstream_data", this.downstream.length, endOfStream ? 1 : 0);
-  }
-  fromUpstream(data: string): number {
-    this.upstream.append(data);
-    return this.call("proxy_on_upstream_data", this.upstream.length, 0);
-  }
-  /** Envoy onCloseTCP: on_done, on_log, on_delete (§6.3). */
-  finish(): void {
-    this.call("proxy_on_done");
-    this.call("proxy_on_log");
-    this.call("proxy_on_delete");
-    this.vm.contexts.delete(this.id);
-  }
-}
-
-async function connection(): Promise<{ conn: Connection; emulator: Awaited<ReturnType<typeof loadModule>>["emulator"] }> {
-  const { emulator, plugin } = await loadModule("sdk-tcp");
-  const { vm, root } = (plugin.plugin as PluginRuntime).workerState(0);
-  assert.ok(root, "the worker has a root context");
-  return { conn: new Connection(vm, root), emulator };
-}
 
 describe("SDK TCP context", () => {
   it("creates a TcpContext and rewrites data in both directions", async () => {
-    const { conn, emulator } = await connection();
+    const { emulator } = await loadModule("sdk-tcp");
+    const conn = emulator.newConnection();
     assert.equal(conn.open(), 0);
-    assert.equal(conn.fromDownstream("hello"), 0, "Continue");
-    assert.equal(conn.downstream.toString(), "<HELLO>");
-    assert.equal(conn.fromUpstream("reply"), 0);
-    assert.equal(conn.upstream.toString(), "reply!");
-    conn.call("proxy_on_downstream_connection_close", 2);
-    conn.call("proxy_on_upstream_connection_close", 1);
-    conn.finish();
+    assert.equal(conn.sendDownstreamData("hello"), 0, "Continue");
+    assert.equal(conn.upstream.data.toString(), "<HELLO>");
+    // The upstream's end of stream is the only upstream close Envoy reports (peer Unknown, which
+    // the module logs as "local"); the downstream close then ends the context.
+    assert.equal(conn.sendUpstreamData("reply", { endStream: true }), 0);
+    assert.equal(conn.downstream.data.toString(), "reply!");
+    conn.closeDownstream(PeerType.Remote);
     assert.deepEqual(said(emulator, "tcp"), [
       "new connection with id",
       "downstream 5 hello",
       "upstream rep",
       "upstream append Ok",
-      "downstream closed by remote",
       "upstream closed by local",
+      "downstream closed by remote",
       "done",
       "log",
       "delete",
@@ -101,22 +33,32 @@ describe("SDK TCP context", () => {
   });
 
   it("pauses downstream data (StopIteration) and resumes it from the root", async () => {
-    const { conn, emulator } = await connection();
+    const { emulator, plugin } = await loadModule("sdk-tcp");
+    const conn = emulator.newConnection();
     conn.open();
-    assert.equal(conn.fromDownstream("hold"), 1, "Pause is StopIteration");
-    assert.deepEqual(conn.continued, []);
-    const { vm } = conn;
-    const rootId = (conn.rootContext() as RootContext).id;
-    vm.withDeferredActions(() => vm.call("proxy_on_tick", conn.rootContext(), rootId));
-    assert.deepEqual(conn.continued, [StreamType.Downstream]);
+    assert.equal(conn.sendDownstreamData("hold"), 1, "Pause is StopIteration");
+    assert.deepEqual(conn.requests, []);
+    assert.equal(conn.upstream.data.length, 0);
+    assert.equal(conn.pendingDownstream.toString(), "hold");
+    // The module resumes from proxy_on_tick but never sets a tick period, so Envoy would never
+    // tick it; call on_tick on the worker's root context the way the tick timer would.
+    const { vm, root } = (plugin.plugin as PluginRuntime).workerState(0);
+    vm.withDeferredActions(() => vm.call("proxy_on_tick", root!, root!.id));
+    emulator.drain();
+    assert.deepEqual(conn.requests, [{ request: "continueReading", filter: plugin.name }]);
     assert.ok(said(emulator, "tcp").includes("resume Ok"));
+    assert.equal(conn.upstream.data.toString(), "hold", "continueReading() delivered the held data");
   });
 
   it("closes the connection", async () => {
-    const { conn, emulator } = await connection();
+    const { emulator, plugin } = await loadModule("sdk-tcp");
+    const conn = emulator.newConnection();
     conn.open();
-    conn.fromDownstream("close");
-    assert.deepEqual(conn.closed, [StreamType.Downstream]);
+    conn.sendDownstreamData("close");
+    assert.deepEqual(conn.requests, [{ request: "close", filter: plugin.name, details: "wasm_downstream_close" }]);
+    assert.equal(conn.closedBy, PeerType.Local);
     assert.ok(said(emulator, "tcp").includes("close Ok"));
+    assert.deepEqual(said(emulator, "tcp").slice(-4), ["downstream closed by local", "done", "log", "delete"]);
+    assert.equal(plugin.failed(), false);
   });
 });
