@@ -3,6 +3,14 @@
 // Envoy and Node's HTTP layer reads and writes latin1. Convert with Buffer.from(s, "latin1").
 export type HeaderEntry = [key: string, value: string];
 
+/**
+ * key.toLowerCase(), without allocating a new string for keys that are lower-case already (almost
+ * all of them: host calls and the codec lower-case names first).
+ */
+const lowerCase = (key: string): string => (changesCase.test(key) ? key.toLowerCase() : key);
+/** Characters toLowerCase may change: ASCII and Latin-1 capitals, and anything beyond Latin-1. */
+const changesCase = /[A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\uffff]/;
+
 export class HeaderMap {
   private list: HeaderEntry[] = [];
 
@@ -18,13 +26,13 @@ export class HeaderMap {
 
   /** First value, as Envoy's `get()` returns (proxy_get_header_map_value). */
   get(key: string): string | undefined {
-    const k = key.toLowerCase();
+    const k = lowerCase(key);
     for (const e of this.list) if (e[0] === k) return e[1];
     return undefined;
   }
 
   getAll(key: string): string[] {
-    const k = key.toLowerCase();
+    const k = lowerCase(key);
     return this.list.filter((e) => e[0] === k).map((e) => e[1]);
   }
 
@@ -34,7 +42,7 @@ export class HeaderMap {
 
   /** Appends; duplicates allowed (proxy_add_header_map_value). */
   add(key: string, value: string): void {
-    this.insert([key.toLowerCase(), value]);
+    this.insert([lowerCase(key), value]);
   }
 
   /**
@@ -53,19 +61,21 @@ export class HeaderMap {
 
   /** Replaces every value of key with one, keeping the position of the first (Envoy setCopy). */
   set(key: string, value: string): void {
-    const k = key.toLowerCase();
+    const k = lowerCase(key);
     const i = this.list.findIndex((e) => e[0] === k);
     if (i < 0) {
       this.insert([k, value]);
       return;
     }
     this.list[i] = [k, value];
-    this.list = this.list.filter((e, j) => j <= i || e[0] !== k);
+    // Later duplicates are rare: only then is the list rebuilt without them.
+    if (this.list.some((e, j) => j > i && e[0] === k)) this.list = this.list.filter((e, j) => j <= i || e[0] !== k);
   }
 
   remove(key: string): void {
-    const k = key.toLowerCase();
-    this.list = this.list.filter((e) => e[0] !== k);
+    const k = lowerCase(key);
+    // Removing an absent key (the common case for filters that sanitize) leaves the list as it is.
+    if (this.list.some((e) => e[0] === k)) this.list = this.list.filter((e) => e[0] !== k);
   }
 
   clear(): void {

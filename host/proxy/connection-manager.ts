@@ -338,6 +338,9 @@ class ActiveStream implements DownstreamCallbacks {
     this.cm.options.log.log("http", "debug", `resetting stream: ${details}`);
     this.cm.stats.downstream_rq_tx_reset.inc();
     if (!this.streamInfo.responseCodeDetails) this.streamInfo.responseCodeDetails = details;
+    // Envoy's codec wrote encoded response headers out at once; Node holds them until the first
+    // body write. Send them before the reset, so the client sees what a client of Envoy sees.
+    if (this.res.headersSent && !this.res.writableEnded) this.res.flushHeaders();
     this.res.destroy();
   }
 
@@ -347,8 +350,14 @@ class ActiveStream implements DownstreamCallbacks {
     this.resetStream("internal_error");
   }
 
+  /** Envoy DownstreamFilterManager::sendLocalReply: "Sending local reply with details <details>" at debug. */
+  onLocalReply(reply: { details: string }): void {
+    this.cm.options.log.log("http", "debug", `Sending local reply with details ${reply.details}`);
+  }
+
   /** A reply before any filter exists: codec errors (which close the connection), missing host. */
   private replyWithoutFilters(status: number, body: string, details: string, close = true): void {
+    this.onLocalReply({ details });
     this.streamInfo.responseCodeDetails = details;
     const headers = new HeaderMap([
       [":status", String(status)],

@@ -86,6 +86,8 @@ export class Listener {
     }
     const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
     const body = http.STATUS_CODES[status]!;
+    // Envoy's HTTP/1 codec details (Http1ResponseCodeDetails), logged as every local reply is.
+    this.cm.options.log.log("http", "debug", `Sending local reply with details ${status === 431 ? "http1.headers_too_large" : "http1.codec_error"}`);
     const s = this.cm.stats;
     s.downstream_rq_total.inc();
     s.downstream_rq_http1_total.inc();

@@ -15,10 +15,10 @@
 // - Legacy top-level names (node, cluster_name, ...) only with WasmHostOptions.legacyProperties
 //   (Envoy < 1.33); current Envoy answers NotFound.
 import protobuf from "protobufjs";
-import { encodeJson, lookupType } from "../envoy/protos.js";
+import { encodeJson, lookupType as lookupProtoType } from "../envoy/protos.js";
 import { httpToGrpcStatus } from "../http/filter-manager.js";
 import type { HeaderMap } from "../http/header-map.js";
-import type { Address, StreamInfo } from "../http/stream-info.js";
+import type { Address, ConnectionInfo, StreamInfo, UpstreamInfo } from "../http/stream-info.js";
 import type { HostContext } from "./context.js";
 import { encodePairs } from "./pairs.js";
 import { WasmResult } from "./types.js";
@@ -29,6 +29,8 @@ import type { WasmVm } from "./vm.js";
 type CelMap = { t: "map"; get(key: string): Cel | undefined; entries(): Array<[Cel, Cel]> };
 type Cel =
   | { t: "string"; b: Uint8Array }
+  // A string from the host side, encoded only when it is serialized (most go straight into the VM).
+  | { t: "string"; s: string; latin1: boolean }
   | { t: "bytes"; b: Uint8Array }
   | { t: "int"; v: bigint }
   | { t: "uint"; v: bigint }
@@ -41,25 +43,53 @@ type Cel =
   | { t: "list"; items: Cel[] }
   | { t: "message"; type: protobuf.Type; msg: protobuf.Message; bytes?: Uint8Array };
 
-const str = (s: string, encoding: BufferEncoding = "utf8"): Cel => ({ t: "string", b: Buffer.from(s, encoding) });
+const str = (s: string, encoding: "utf8" | "latin1" = "utf8"): Cel => ({ t: "string", s, latin1: encoding === "latin1" });
 const int = (v: number | bigint): Cel => ({ t: "int", v: BigInt(v) });
 const uint = (v: number | bigint): Cel => ({ t: "uint", v: BigInt(v) });
 const nul: Cel = { t: "null" };
+// Serialized booleans: shared, because the host only ever copies them into the VM.
+const trueByte = Uint8Array.of(1);
+const falseByte = Uint8Array.of(0);
 
-/** A map whose values are computed on demand; `undefined` values are absent keys. */
-function lazyMap(fields: Record<string, () => Cel | undefined>): CelMap {
-  return {
-    t: "map",
-    get: (k) => (Object.hasOwn(fields, k) ? fields[k]!() : undefined),
-    entries: () => {
-      const out: Array<[Cel, Cel]> = [];
-      for (const [k, f] of Object.entries(fields)) {
-        const v = f();
-        if (v !== undefined) out.push([str(k), v]);
-      }
-      return out;
-    },
-  };
+/**
+ * The fields of an attribute map (Envoy's CEL wrappers: RequestWrapper, ResponseWrapper, ...),
+ * each computed on demand from the map's source; an undefined value is an absent key. The tables
+ * are built once, not per lookup: most host calls of a request look an attribute up.
+ */
+type Fields<S> = ReadonlyMap<string, (source: S) => Cel | undefined>;
+const fields = <S>(table: Record<string, (source: S) => Cel | undefined>): Fields<S> => new Map(Object.entries(table));
+
+/** An attribute map over one source (a class, not closures: one small object per lookup). */
+class AttributeMap<S> implements CelMap {
+  readonly t = "map";
+  constructor(
+    private readonly table: Fields<S>,
+    private readonly source: S,
+  ) {}
+  get(k: string): Cel | undefined {
+    return this.table.get(k)?.(this.source);
+  }
+  entries(): Array<[Cel, Cel]> {
+    const out: Array<[Cel, Cel]> = [];
+    for (const [k, f] of this.table) {
+      const v = f(this.source);
+      if (v !== undefined) out.push([str(k), v]);
+    }
+    return out;
+  }
+}
+
+const attributeMap = <S>(table: Fields<S>, source: S): CelMap => new AttributeMap(table, source);
+
+/** lookupType, memoized: protobufjs walks its namespaces on every lookup, and Struct values ask per field. */
+const knownTypes = new Map<string, protobuf.Type>();
+function lookupType(name: string): protobuf.Type | undefined {
+  let t = knownTypes.get(name);
+  if (t === undefined) {
+    t = lookupProtoType(name);
+    if (t) knownTypes.set(name, t);
+  }
+  return t;
 }
 
 // ---------------------------------------------------------------------------- serialization
@@ -68,25 +98,27 @@ function lazyMap(fields: Record<string, () => Cel | undefined>): CelMap {
 export function serializeValue(v: Cel): Uint8Array | null {
   switch (v.t) {
     case "string":
+      return "s" in v ? Buffer.from(v.s, v.latin1 ? "latin1" : "utf8") : v.b;
     case "bytes":
       return v.b;
     case "int":
     case "uint":
     case "duration":
     case "timestamp": {
-      const b = Buffer.alloc(8);
+      // allocUnsafe: small buffers come from Node's pool (no ArrayBuffer per value); all 8 bytes are written.
+      const b = Buffer.allocUnsafe(8);
       const n = v.t === "duration" || v.t === "timestamp" ? v.ns : v.v;
       if (v.t === "uint") b.writeBigUInt64LE(BigInt.asUintN(64, n));
       else b.writeBigInt64LE(BigInt.asIntN(64, n));
       return b;
     }
     case "double": {
-      const b = Buffer.alloc(8);
+      const b = Buffer.allocUnsafe(8);
       b.writeDoubleLE(v.v);
       return b;
     }
     case "bool":
-      return Uint8Array.of(v.v ? 1 : 0);
+      return v.v ? trueByte : falseByte;
     case "message":
       return v.bytes ?? v.type.encode(v.msg).finish();
     case "map":
@@ -224,7 +256,29 @@ function protoFromJson(typeName: string, json: unknown): Cel {
   return messageValue(type, type.decode(bytes), bytes);
 }
 
-const metadataValue = (json: Record<string, unknown> | undefined): Cel => protoFromJson("envoy.config.core.v3.Metadata", json ?? {});
+/**
+ * protoFromJson for values read on every request (route, cluster, host, listener metadata: the
+ * config's, so the same few JSON documents over and over). Keyed by the JSON text, so a caller
+ * that mutates its object still gets the current value; values are never mutated after creation.
+ */
+const protoCache = new Map<string, Cel>();
+const protoCacheLimit = 256;
+function cachedProtoFromJson(typeName: string, json: unknown): Cel {
+  const key = `${typeName}\0${JSON.stringify(json)}`;
+  let v = protoCache.get(key);
+  if (v === undefined) {
+    v = protoFromJson(typeName, json);
+    if (protoCache.size >= protoCacheLimit) protoCache.clear();
+    protoCache.set(key, v);
+  }
+  return v;
+}
+
+const metadataType = "envoy.config.core.v3.Metadata";
+/** Absent metadata reads as an empty Metadata message (the common case: nothing configured). */
+let emptyMetadata: Cel | undefined;
+const metadataValue = (json: Record<string, unknown> | undefined): Cel =>
+  json === undefined ? (emptyMetadata ??= protoFromJson(metadataType, {})) : cachedProtoFromJson(metadataType, json);
 
 // ---------------------------------------------------------------------------- attributes
 
@@ -251,42 +305,49 @@ function headersMap(headers: HeaderMap | null | undefined): CelMap {
   };
 }
 
-function requestAttributes(info: StreamInfo, headers: HeaderMap | null): CelMap {
-  const header = (name: string) => (): Cel | undefined => {
-    const v = headers?.get(name);
+interface RequestSource {
+  info: StreamInfo;
+  headers: HeaderMap | null;
+  protocol: string | undefined;
+}
+
+const header =
+  (name: string) =>
+  (s: { headers: HeaderMap | null }): Cel | undefined => {
+    const v = s.headers?.get(name);
     return v === undefined ? undefined : str(v, "latin1");
   };
-  const path = (): string | undefined => headers?.get(":path");
-  return lazyMap({
-    headers: () => headersMap(headers),
-    time: () => ({ t: "timestamp", ns: info.startTimeNs }),
-    size: () => {
-      const cl = headers?.get("content-length");
-      if (cl !== undefined && /^-?\d+$/.test(cl)) return int(BigInt(cl));
-      return int(info.bytesReceived);
-    },
-    total_size: () => int(info.bytesReceived + (headers?.byteSize() ?? 0)),
-    duration: () => (info.completeMonotonicNs === undefined ? undefined : { t: "duration", ns: info.completeMonotonicNs - info.startMonotonicNs }),
-    protocol: () => str(info.protocol),
-    path: header(":path"),
-    url_path: () => {
-      const p = path();
-      return p === undefined ? undefined : str(p.split("?")[0]!, "latin1");
-    },
-    host: header(":authority"),
-    scheme: header(":scheme"),
-    method: header(":method"),
-    referer: header("referer"),
-    id: header("x-request-id"),
-    useragent: header("user-agent"),
-    query: () => {
-      const p = path();
-      if (p === undefined) return undefined;
-      const q = p.indexOf("?");
-      return str(q < 0 ? "" : p.slice(q + 1).split("#")[0]!, "latin1");
-    },
-  });
-}
+
+const requestFields = fields<RequestSource>({
+  headers: (s) => headersMap(s.headers),
+  time: (s) => ({ t: "timestamp", ns: s.info.startTimeNs }),
+  size: (s) => {
+    const cl = s.headers?.get("content-length");
+    if (cl !== undefined && /^-?\d+$/.test(cl)) return int(BigInt(cl));
+    return int(s.info.bytesReceived);
+  },
+  total_size: (s) => int(s.info.bytesReceived + (s.headers?.byteSize() ?? 0)),
+  duration: (s) => (s.info.completeMonotonicNs === undefined ? undefined : { t: "duration", ns: s.info.completeMonotonicNs - s.info.startMonotonicNs }),
+  protocol: (s) => (s.protocol === undefined ? undefined : str(s.protocol)),
+  path: header(":path"),
+  url_path: (s) => {
+    const p = s.headers?.get(":path");
+    return p === undefined ? undefined : str(p.split("?")[0]!, "latin1");
+  },
+  host: header(":authority"),
+  scheme: header(":scheme"),
+  method: header(":method"),
+  referer: header("referer"),
+  id: header("x-request-id"),
+  useragent: header("user-agent"),
+  query: (s) => {
+    const p = s.headers?.get(":path");
+    if (p === undefined) return undefined;
+    const q = p.indexOf("?");
+    return str(q < 0 ? "" : p.slice(q + 1).split("#")[0]!, "latin1");
+  },
+});
+
 
 function grpcStatusOf(info: StreamInfo, headers: HeaderMap | null, trailers: HeaderMap | null): number | undefined {
   for (const m of [trailers, headers]) {
@@ -296,67 +357,72 @@ function grpcStatusOf(info: StreamInfo, headers: HeaderMap | null, trailers: Hea
   return info.responseCode === undefined ? undefined : httpToGrpcStatus(info.responseCode);
 }
 
-function responseAttributes(info: StreamInfo, headers: HeaderMap | null, trailers: HeaderMap | null): CelMap {
-  return lazyMap({
-    code: () => (info.responseCode === undefined ? undefined : int(info.responseCode)),
-    size: () => int(info.bytesSent),
-    headers: () => headersMap(headers),
-    trailers: () => headersMap(trailers),
-    flags: () => int(info.responseFlags),
-    grpc_status: () => {
-      const s = grpcStatusOf(info, headers, trailers);
-      return s === undefined ? undefined : int(s);
-    },
-    total_size: () => int(info.bytesSent + (headers?.byteSize() ?? 0) + (trailers?.byteSize() ?? 0)),
-    code_details: () => (info.responseCodeDetails === undefined ? undefined : str(info.responseCodeDetails)),
-    backend_latency: () =>
-      info.upstreamLastByteMonotonicNs !== undefined && info.upstreamRequestSentMonotonicNs !== undefined
-        ? { t: "duration", ns: info.upstreamLastByteMonotonicNs - info.upstreamRequestSentMonotonicNs }
-        : undefined,
-  });
+interface ResponseSource {
+  info: StreamInfo;
+  headers: HeaderMap | null;
+  trailers: HeaderMap | null;
 }
 
-function connectionAttributes(info: StreamInfo): CelMap {
-  const c = info.connection;
-  // SSL attributes exist only on TLS connections; an absent SAN/digest is a CEL null.
-  const ssl = c.tlsVersion !== undefined || c.mtls;
-  const sslField = (f: () => Cel) => (): Cel | undefined => (ssl ? f() : undefined);
-  const orNull = (v: string | undefined): Cel => (v ? str(v) : nul);
-  return lazyMap({
-    mtls: () => ({ t: "bool", v: c.mtls }),
-    requested_server_name: () => str(c.requestedServerName ?? ""),
-    id: () => uint(c.id),
-    termination_details: () => (c.terminationDetails === undefined ? undefined : str(c.terminationDetails)),
-    transport_failure_reason: () => (c.transportFailureReason ? str(c.transportFailureReason) : undefined),
-    tls_version: sslField(() => str(c.tlsVersion ?? "")),
-    subject_local_certificate: sslField(() => str(c.subjectLocalCertificate ?? "")),
-    subject_peer_certificate: sslField(() => str(c.subjectPeerCertificate ?? "")),
-    uri_san_local_certificate: sslField(() => orNull(c.uriSanLocalCertificate)),
-    uri_san_peer_certificate: sslField(() => orNull(c.uriSanPeerCertificate)),
-    dns_san_local_certificate: sslField(() => orNull(c.dnsSanLocalCertificate)),
-    dns_san_peer_certificate: sslField(() => orNull(c.dnsSanPeerCertificate)),
-    sha256_peer_certificate_digest: sslField(() => orNull(c.sha256PeerCertificateDigest)),
-  });
-}
+const responseFields = fields<ResponseSource>({
+  code: (s) => (s.info.responseCode === undefined ? undefined : int(s.info.responseCode)),
+  size: (s) => int(s.info.bytesSent),
+  headers: (s) => headersMap(s.headers),
+  trailers: (s) => headersMap(s.trailers),
+  flags: (s) => int(s.info.responseFlags),
+  grpc_status: (s) => {
+    const status = grpcStatusOf(s.info, s.headers, s.trailers);
+    return status === undefined ? undefined : int(status);
+  },
+  total_size: (s) => int(s.info.bytesSent + (s.headers?.byteSize() ?? 0) + (s.trailers?.byteSize() ?? 0)),
+  code_details: (s) => (s.info.responseCodeDetails === undefined ? undefined : str(s.info.responseCodeDetails)),
+  backend_latency: ({ info }) =>
+    info.upstreamLastByteMonotonicNs !== undefined && info.upstreamRequestSentMonotonicNs !== undefined
+      ? { t: "duration", ns: info.upstreamLastByteMonotonicNs - info.upstreamRequestSentMonotonicNs }
+      : undefined,
+});
 
-function upstreamAttributes(info: StreamInfo): CelMap {
-  const u = info.upstream;
-  const present = u.address !== undefined;
-  const ssl = present && u.tlsVersion !== undefined;
-  const orNull = (v: string | undefined): Cel => (v ? str(v) : nul);
-  return lazyMap({
-    address: () => (u.address ? str(formatAddress(u.address)) : undefined),
-    port: () => (u.address ? int(u.address.port) : undefined),
-    local_address: () => (present && u.localAddress ? str(formatAddress(u.localAddress)) : undefined),
-    transport_failure_reason: () => (present ? str(u.transportFailureReason ?? "") : undefined),
-    request_attempt_count: () => uint(u.requestAttemptCount),
-    tls_version: () => (ssl ? str(u.tlsVersion!) : undefined),
-    uri_san_local_certificate: () => (ssl ? orNull(u.uriSanLocalCertificate) : undefined),
-    uri_san_peer_certificate: () => (ssl ? orNull(u.uriSanPeerCertificate) : undefined),
-  });
-}
 
-const peerAttributes = (a: Address): CelMap => lazyMap({ address: () => str(formatAddress(a)), port: () => int(a.port) });
+const orNull = (v: string | undefined): Cel => (v ? str(v) : nul);
+
+// SSL attributes exist only on TLS connections; an absent SAN/digest is a CEL null.
+const sslField =
+  (f: (c: ConnectionInfo) => Cel) =>
+  (info: StreamInfo): Cel | undefined =>
+    info.connection.tlsVersion !== undefined || info.connection.mtls ? f(info.connection) : undefined;
+
+const connectionFields = fields<StreamInfo>({
+  mtls: (i) => ({ t: "bool", v: i.connection.mtls }),
+  requested_server_name: (i) => str(i.connection.requestedServerName ?? ""),
+  id: (i) => uint(i.connection.id),
+  termination_details: (i) => (i.connection.terminationDetails === undefined ? undefined : str(i.connection.terminationDetails)),
+  transport_failure_reason: (i) => (i.connection.transportFailureReason ? str(i.connection.transportFailureReason) : undefined),
+  tls_version: sslField((c) => str(c.tlsVersion ?? "")),
+  subject_local_certificate: sslField((c) => str(c.subjectLocalCertificate ?? "")),
+  subject_peer_certificate: sslField((c) => str(c.subjectPeerCertificate ?? "")),
+  uri_san_local_certificate: sslField((c) => orNull(c.uriSanLocalCertificate)),
+  uri_san_peer_certificate: sslField((c) => orNull(c.uriSanPeerCertificate)),
+  dns_san_local_certificate: sslField((c) => orNull(c.dnsSanLocalCertificate)),
+  dns_san_peer_certificate: sslField((c) => orNull(c.dnsSanPeerCertificate)),
+  sha256_peer_certificate_digest: sslField((c) => orNull(c.sha256PeerCertificateDigest)),
+});
+
+
+// Upstream attributes need an upstream host; the TLS ones also a TLS upstream connection.
+const upstreamSsl = (u: UpstreamInfo): boolean => u.address !== undefined && u.tlsVersion !== undefined;
+
+const upstreamFields = fields<UpstreamInfo>({
+  address: (u) => (u.address ? str(formatAddress(u.address)) : undefined),
+  port: (u) => (u.address ? int(u.address.port) : undefined),
+  local_address: (u) => (u.address !== undefined && u.localAddress ? str(formatAddress(u.localAddress)) : undefined),
+  transport_failure_reason: (u) => (u.address !== undefined ? str(u.transportFailureReason ?? "") : undefined),
+  request_attempt_count: (u) => uint(u.requestAttemptCount),
+  tls_version: (u) => (upstreamSsl(u) ? str(u.tlsVersion!) : undefined),
+  uri_san_local_certificate: (u) => (upstreamSsl(u) ? orNull(u.uriSanLocalCertificate) : undefined),
+  uri_san_peer_certificate: (u) => (upstreamSsl(u) ? orNull(u.uriSanPeerCertificate) : undefined),
+});
+
+
+const peerFields = fields<Address>({ address: (a) => str(formatAddress(a)), port: (a) => int(a.port) });
 
 /**
  * CelState::exprValue (Envoy filters/common/expr/cel_state.cc): string-typed state reads as a
@@ -404,23 +470,52 @@ function nodeValue(ctx: HostContext): Cel | undefined {
   });
 }
 
-/** XDSWrapper (plus the virtual host attributes of recent Envoy). */
-function xdsAttributes(ctx: HostContext, info: StreamInfo | null): Record<string, () => Cel | undefined> {
-  const withInfo = (f: (i: StreamInfo) => Cel | undefined) => (): Cel | undefined => (info ? f(info) : undefined);
-  return {
-    node: () => nodeValue(ctx),
-    cluster_name: withInfo((i) => (i.clusterName === undefined ? undefined : str(i.clusterName))),
-    cluster_metadata: withInfo((i) => (i.clusterName === undefined ? undefined : metadataValue(i.clusterMetadata))),
-    route_name: withInfo((i) => (i.routeName === undefined ? undefined : str(i.routeName))),
-    route_metadata: withInfo((i) => (i.routeName === undefined ? undefined : metadataValue(i.routeMetadata))),
-    virtual_host_name: withInfo((i) => (i.virtualHostName === undefined ? undefined : str(i.virtualHostName))),
-    virtual_host_metadata: withInfo((i) => (i.virtualHostName === undefined ? undefined : metadataValue(i.virtualHostMetadata))),
-    upstream_host_metadata: withInfo((i) => (i.upstream.address === undefined ? undefined : metadataValue(i.upstream.hostMetadata))),
-    filter_chain_name: withInfo((i) => str(i.filterChainName ?? "")),
-    listener_metadata: withInfo((i) => metadataValue(i.listenerMetadata)),
-    listener_direction: withInfo((i) => int(i.listenerDirection)),
-  };
+interface XdsSource {
+  ctx: HostContext;
+  info: StreamInfo | null;
 }
+
+const withInfo =
+  (f: (i: StreamInfo) => Cel | undefined) =>
+  (s: XdsSource): Cel | undefined =>
+    s.info ? f(s.info) : undefined;
+
+/** XDSWrapper (plus the virtual host attributes of recent Envoy). */
+const xdsFields = fields<XdsSource>({
+  node: (s) => nodeValue(s.ctx),
+  cluster_name: withInfo((i) => (i.clusterName === undefined ? undefined : str(i.clusterName))),
+  cluster_metadata: withInfo((i) => (i.clusterName === undefined ? undefined : metadataValue(i.clusterMetadata))),
+  route_name: withInfo((i) => (i.routeName === undefined ? undefined : str(i.routeName))),
+  route_metadata: withInfo((i) => (i.routeName === undefined ? undefined : metadataValue(i.routeMetadata))),
+  virtual_host_name: withInfo((i) => (i.virtualHostName === undefined ? undefined : str(i.virtualHostName))),
+  virtual_host_metadata: withInfo((i) => (i.virtualHostName === undefined ? undefined : metadataValue(i.virtualHostMetadata))),
+  upstream_host_metadata: withInfo((i) => (i.upstream.address === undefined ? undefined : metadataValue(i.upstream.hostMetadata))),
+  filter_chain_name: withInfo((i) => str(i.filterChainName ?? "")),
+  listener_metadata: withInfo((i) => metadataValue(i.listenerMetadata)),
+  listener_direction: withInfo((i) => int(i.listenerDirection)),
+});
+
+/**
+ * The top-level names whose value is an attribute map, with where their fields read from
+ * (undefined: the group does not exist here, e.g. request.* outside a stream).
+ */
+interface AttributeGroup {
+  fields: Fields<never>;
+  source(ctx: HostContext, info: StreamInfo | null): unknown;
+}
+const group = <S>(table: Fields<S>, source: (ctx: HostContext, info: StreamInfo | null) => S | undefined): AttributeGroup => ({
+  fields: table as Fields<never>,
+  source,
+});
+const attributeGroups: ReadonlyMap<string, AttributeGroup> = new Map([
+  ["xds", group(xdsFields, (ctx, info) => ({ ctx, info }))],
+  ["request", group(requestFields, (ctx, info) => (info ? { info, headers: ctx.attributeRequestHeaders(), protocol: ctx.attributeProtocol() } : undefined))],
+  ["response", group(responseFields, (ctx, info) => (info ? { info, headers: ctx.attributeResponseHeaders(), trailers: ctx.attributeResponseTrailers() } : undefined))],
+  ["connection", group(connectionFields, (_, info) => info ?? undefined)],
+  ["upstream", group(upstreamFields, (_, info) => info?.upstream)],
+  ["source", group(peerFields, (_, info) => info?.connection.source)],
+  ["destination", group(peerFields, (_, info) => info?.connection.destination)],
+]);
 
 /** Top-level names removed in Envoy 1.33 (PR #36619), and what they used to read. */
 const legacyNames: Record<string, string> = {
@@ -437,21 +532,12 @@ const legacyNames: Record<string, string> = {
 /** Envoy Context::findValue for the first path segment. */
 function findValue(vm: WasmVm, ctx: HostContext, name: string, last: boolean): Cel | undefined {
   const info = ctx.streamInfo();
+  const attributes = attributeGroups.get(name);
+  if (attributes) {
+    const source = attributes.source(ctx, info);
+    return source === undefined ? undefined : attributeMap(attributes.fields, source as never);
+  }
   switch (name) {
-    case "xds":
-      return lazyMap(xdsAttributes(ctx, info));
-    case "request":
-      return info ? requestAttributes(info, ctx.attributeRequestHeaders()) : undefined;
-    case "response":
-      return info ? responseAttributes(info, ctx.attributeResponseHeaders(), ctx.attributeResponseTrailers()) : undefined;
-    case "connection":
-      return info ? connectionAttributes(info) : undefined;
-    case "upstream":
-      return info ? upstreamAttributes(info) : undefined;
-    case "source":
-      return info ? peerAttributes(info.connection.source) : undefined;
-    case "destination":
-      return info ? peerAttributes(info.connection.destination) : undefined;
     case "metadata":
       return info ? metadataValue(info.dynamicMetadata) : undefined;
     case "filter_state":
@@ -466,7 +552,7 @@ function findValue(vm: WasmVm, ctx: HostContext, name: string, last: boolean): C
       return info ? uint(info.connection.id) : undefined;
   }
   if (ctx.plugin?.options.legacyProperties && Object.hasOwn(legacyNames, name)) {
-    const v = xdsAttributes(ctx, info)[legacyNames[name]!]!();
+    const v = xdsFields.get(legacyNames[name]!)!({ ctx, info });
     if (v !== undefined) return v;
   }
   // Anything else: filter state written by proxy_set_property.
@@ -475,22 +561,97 @@ function findValue(vm: WasmVm, ctx: HostContext, name: string, last: boolean): C
 }
 
 /** Envoy Context::getProperty: walks the NUL-separated path and serializes the value. */
-export function getProperty(vm: WasmVm, ctx: HostContext, path: Uint8Array): { status: WasmResult; value?: Uint8Array } {
-  const segments = Buffer.from(path).toString("latin1").split("\0");
-  if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
-  if (path.length === 0) return { status: WasmResult.SerializationFailure };
+export function getProperty(vm: WasmVm, ctx: HostContext, path: Uint8Array | string): { status: WasmResult; value?: Uint8Array } {
+  const found = findProperty(vm, ctx, typeof path === "string" ? path : Buffer.from(path).toString("latin1"));
+  if (typeof found === "number") return { status: found };
+  const bytes = serializeValue(found);
+  return bytes ? { status: WasmResult.Ok, value: bytes } : { status: WasmResult.SerializationFailure };
+}
+
+/** The value at `path` (its bytes as a latin1 string), or why there is none. */
+function findProperty(vm: WasmVm, ctx: HostContext, path: string): Cel | WasmResult.NotFound | WasmResult.SerializationFailure {
+  if (path.length === 0) return WasmResult.SerializationFailure;
+  const { segments, names, group, field } = parsePath(path);
   let value: Cel | undefined;
-  for (let i = 0; i < segments.length; i++) {
+  let i = 0;
+  if (group) {
+    // <group>.<field>: the field read straight from its source, without the map in between.
+    const source = group.source(ctx, ctx.streamInfo());
+    value = source === undefined || field === undefined ? undefined : field(source as never);
+    if (value === undefined) return WasmResult.NotFound;
+    i = 2;
+  }
+  for (; i < segments.length; i++) {
     const part = segments[i]!;
-    if (i === 0) value = findValue(vm, ctx, Buffer.from(part, "latin1").toString("utf8"), segments.length === 1);
-    else if (value!.t === "map") value = value!.get(Buffer.from(part, "latin1").toString("utf8"));
+    if (i === 0) value = findValue(vm, ctx, names[i]!, segments.length === 1);
+    else if (value!.t === "map") value = value!.get(names[i]!);
     else if (value!.t === "message") value = messageField(value!.type, value!.msg, part);
     else if (value!.t === "list") value = /^\d+$/.test(part) ? value!.items[Number(part)] : undefined;
     else value = undefined;
-    if (value === undefined) return { status: WasmResult.NotFound };
+    if (value === undefined) return WasmResult.NotFound;
   }
-  const bytes = serializeValue(value!);
-  return bytes ? { status: WasmResult.Ok, value: bytes } : { status: WasmResult.SerializationFailure };
+  return value!;
+}
+
+/** Path segments are UTF-8 bytes held as latin1; only non-ASCII ones need decoding. */
+const latin1ToUtf8 = (s: string): string => (nonAscii.test(s) ? Buffer.from(s, "latin1").toString("utf8") : s);
+const nonAscii = /[^\x00-\x7f]/;
+
+/**
+ * A path split at NULs (a trailing NUL ends the path, it does not add an empty segment): the raw
+ * segments (message fields and list indices match them as bytes) and their UTF-8 decoding (names
+ * and map keys). Modules read the same few paths on every request, so parses are kept.
+ */
+interface ParsedPath {
+  segments: string[];
+  names: string[];
+  /** For <group>.<field> paths (most reads): the group, and the field (undefined: no such field). */
+  group?: AttributeGroup;
+  field?: (source: never) => Cel | undefined;
+}
+const parsedPaths = new Map<string, ParsedPath>();
+const parsedPathsLimit = 1024;
+function parsePath(path: string): ParsedPath {
+  let parsed = parsedPaths.get(path);
+  if (parsed === undefined) {
+    const segments = path.split("\0");
+    if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
+    const names = segments.map(latin1ToUtf8);
+    const group = segments.length > 1 ? attributeGroups.get(names[0]!) : undefined;
+    parsed = group ? { segments, names, group, field: group.fields.get(names[1]!) } : { segments, names };
+    if (parsedPaths.size >= parsedPathsLimit) parsedPaths.clear();
+    parsedPaths.set(path, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * proxy_get_property's result: getProperty, with the common value kinds (strings, integers,
+ * booleans) written straight into the VM's block instead of through a serialized copy.
+ */
+export function copyPropertyToVm(vm: WasmVm, ctx: HostContext, path: string, ptrPtr: number, sizePtr: number): WasmResult {
+  const found = findProperty(vm, ctx, path);
+  if (typeof found === "number") return found;
+  let copied: boolean;
+  switch (found.t) {
+    case "string":
+      copied = "s" in found ? vm.copyStringToPointerSize(found.s, found.latin1 ? "latin1" : "utf8", ptrPtr, sizePtr) : vm.copyToPointerSize(found.b, ptrPtr, sizePtr);
+      break;
+    case "int":
+    case "uint":
+      copied = vm.copyU64ToPointerSize(found.v, ptrPtr, sizePtr);
+      break;
+    case "duration":
+    case "timestamp":
+      copied = vm.copyU64ToPointerSize(found.ns, ptrPtr, sizePtr);
+      break;
+    default: {
+      const bytes = serializeValue(found);
+      if (!bytes) return WasmResult.SerializationFailure;
+      copied = vm.copyToPointerSize(bytes, ptrPtr, sizePtr);
+    }
+  }
+  return copied ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
 }
 
 /**

@@ -72,6 +72,7 @@ export class SharedState {
     return cas;
   }
 
+  /** The entry of a key; `value` is the stored bytes (a later set may overwrite them): copy to keep. */
   get(vmId: string, key: string): { value: Uint8Array; cas: number } | null {
     const e = this.data.get(vmId)?.get(key);
     return e ? { value: e.value, cas: e.cas } : null;
@@ -84,7 +85,14 @@ export class SharedState {
     if (!map) this.data.set(vmId, (map = new Map()));
     const existing = map.get(key);
     if (existing && cas !== 0 && cas !== existing.cas) return WasmResult.CasMismatch;
-    map.set(key, { value: Uint8Array.from(value), cas: this.nextCas() });
+    if (existing && existing.value.length === value.length) {
+      // Same size (a counter, a token bucket: the common rewrite): the stored copy is overwritten in
+      // place instead of allocating a new one. Readers copy values out at once (get() callers).
+      existing.value.set(value);
+      existing.cas = this.nextCas();
+    } else {
+      map.set(key, { value: Uint8Array.from(value), cas: this.nextCas() });
+    }
     return WasmResult.Ok;
   }
 
@@ -102,6 +110,7 @@ export class SharedState {
   }
 
   private applyInjectedWrite(vmId: string, key: string): void {
+    if (this.injected.size === 0) return;
     const k = queueKey(vmId, key);
     const w = this.injected.get(k);
     if (!w) return;

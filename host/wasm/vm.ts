@@ -98,7 +98,12 @@ export class WasmVm {
   private readonly functionNames: Map<number, string>;
   private cachedBuffer: ArrayBuffer | null = null;
   private u8 = new Uint8Array(0);
+  /** The same memory as a Buffer, for latin1/UTF-8 conversions in place. */
+  private buf = Buffer.alloc(0);
   private view = new DataView(new ArrayBuffer(0));
+  /** Exports the host looks up, resolved once (null: absent or outside the allowed capabilities). */
+  private readonly lookedUp = new Map<string, ((...args: unknown[]) => unknown) | null>();
+  private malloc: ((...args: unknown[]) => unknown) | null = null;
 
   // Ids Envoy allocates per Wasm (VM) object (proxy-wasm-abi.md §2.7, §2.9).
   private nextHttpCallId = 0;
@@ -134,7 +139,7 @@ export class WasmVm {
         const allowed = this.capabilityAllowed(imp.name);
         const impl = allowed ? hostFunctions.get(key) : restrictedCapabilityStub(imp.module, imp.name);
         if (!impl) throw new Error(`host function ${key} is in the ABI table but not implemented`);
-        mod[imp.name] = this.bindHostFunction(key, impl);
+        mod[imp.name] = this.bindHostFunction(key, impl, imp.signature?.params.length ?? 0);
       }
     }
     let instance: WebAssembly.Instance;
@@ -160,14 +165,39 @@ export class WasmVm {
     this.contexts.set(0, context);
   }
 
-  private bindHostFunction(key: string, impl: HostFunction): (...args: unknown[]) => unknown {
-    const call = impl as (vm: WasmVm, ...args: unknown[]) => number | void;
-    return (...args: unknown[]) => {
+  /**
+   * The import the module calls: checks the phase, turns i32 arguments into cpp-host's unsigned
+   * words (i64 ones arrive as bigint) and calls `impl`. Fixed-arity wrappers for the common
+   * arities keep the per-call cost to the call itself (no rest array, no spread).
+   */
+  private bindHostFunction(key: string, impl: HostFunction, arity: number): (...args: unknown[]) => unknown {
+    const f = impl as (vm: WasmVm, ...args: unknown[]) => number | void;
+    const check = (): void => {
       if (this.restricted !== null && !this.restricted.has(key)) throw new RestrictedCallbackError();
-      // i32 arguments are unsigned words in cpp-host; i64 ones arrive as bigint.
-      for (let i = 0; i < args.length; i++) if (typeof args[i] === "number") args[i] = (args[i] as number) >>> 0;
-      return call(this, ...args);
     };
+    const u = (x: unknown): unknown => (typeof x === "number" ? x >>> 0 : x);
+    switch (arity) {
+      case 0:
+        return () => (check(), f(this));
+      case 1:
+        return (a) => (check(), f(this, u(a)));
+      case 2:
+        return (a, b) => (check(), f(this, u(a), u(b)));
+      case 3:
+        return (a, b, c) => (check(), f(this, u(a), u(b), u(c)));
+      case 4:
+        return (a, b, c, d) => (check(), f(this, u(a), u(b), u(c), u(d)));
+      case 5:
+        return (a, b, c, d, e) => (check(), f(this, u(a), u(b), u(c), u(d), u(e)));
+      case 6:
+        return (a, b, c, d, e, g) => (check(), f(this, u(a), u(b), u(c), u(d), u(e), u(g)));
+      default:
+        return (...args: unknown[]) => {
+          check();
+          for (let i = 0; i < args.length; i++) args[i] = u(args[i]);
+          return f(this, ...args);
+        };
+    }
   }
 
   // ------------------------------------------------------------------------ state
@@ -185,8 +215,23 @@ export class WasmVm {
 
   /** Whether the host looks up this export: a proxy_* callback outside the allowed capabilities is ignored. */
   has(exportName: string): boolean {
-    if (exportName.startsWith("proxy_") && !this.capabilityAllowed(exportName)) return false;
-    return typeof this.exports[exportName] === "function";
+    return this.exportFunction(exportName) !== null;
+  }
+
+  /**
+   * The export `has` answers for (null: absent or outside the allowed capabilities), resolved once
+   * per name: exports and capabilities never change. Callers that call an export often look it up
+   * once and `invoke` it.
+   */
+  exportFunction(exportName: string): ((...args: unknown[]) => unknown) | null {
+    let fn = this.lookedUp.get(exportName);
+    if (fn === undefined) {
+      const allowed = !exportName.startsWith("proxy_") || this.capabilityAllowed(exportName);
+      const e = this.exports[exportName];
+      fn = allowed && typeof e === "function" ? e : null;
+      this.lookedUp.set(exportName, fn);
+    }
+    return fn;
   }
 
   get memoryBytes(): number {
@@ -231,9 +276,14 @@ export class WasmVm {
     try {
       return body();
     } finally {
-      this.nextIterationStopped = false;
-      this.doAfterVmCallActions();
+      this.endDeferral();
     }
+  }
+
+  /** The end of a DeferAfterCallActions scope (withDeferredActions, or a caller's own finally). */
+  endDeferral(): void {
+    this.nextIterationStopped = false;
+    this.doAfterVmCallActions();
   }
 
   // ------------------------------------------------------------------------ calling the module
@@ -243,14 +293,19 @@ export class WasmVm {
    * like cpp-host does. Returns the i32 result as an unsigned number (0 for void functions).
    */
   call(name: string, context: VmContext, ...args: number[]): number {
-    if (!this.has(name)) return 0;
-    const fn = this.exports[name]!;
+    const fn = this.exportFunction(name);
+    if (fn === null) return 0;
+    return args.length <= 3 ? this.invoke(name, fn, context, args.length, args[0]!, args[1]!, args[2]!) : this.invoke(name, fn, context, -1, 0, 0, 0, args);
+  }
+
+  /** call() of an export already looked up: `fn` with `argc` of a, b, c (or `rest` when argc is -1). */
+  invoke(name: string, fn: (...args: unknown[]) => unknown, context: VmContext, argc: number, a: number, b: number, c: number, rest?: number[]): number {
     const savedContext = this.current;
     const savedEffective = this.effectiveContextId;
     this.current = context;
     this.effectiveContextId = 0;
     try {
-      const r = fn(...args);
+      const r = argc === 1 ? fn(a) : argc === 2 ? fn(a, b) : argc === 3 ? fn(a, b, c) : argc === 0 ? fn() : fn(...rest!);
       return typeof r === "number" ? r >>> 0 : 0;
     } catch (e) {
       this.fail(FailState.RuntimeError, this.failMessage(name, e));
@@ -286,15 +341,17 @@ export class WasmVm {
    * out-of-bounds block (the caller then reports InvalidMemoryAccess).
    */
   allocMemory(size: number): number | null {
+    const malloc = (this.malloc ??= this.exportFunction(this.mallocName));
+    if (malloc === null) return null;
     const savedRestricted = this.restricted;
     this.restricted = allocatorAllowed;
     let ptr: number;
     try {
-      ptr = this.call(this.mallocName, this.vmContext, size);
+      ptr = this.invoke(this.mallocName, malloc, this.vmContext, 1, size, 0, 0);
     } finally {
       this.restricted = savedRestricted;
     }
-    if (this.failed || ptr === 0 || ptr + size > this.memoryBytes) return null;
+    if (this.failed || ptr === 0 || ptr + size > this.bytes.length) return null;
     return ptr;
   }
 
@@ -310,22 +367,52 @@ export class WasmVm {
     return this.setWord(ptrPtr, ptr) && this.setWord(sizePtr, data.length);
   }
 
+  /**
+   * copyToPointerSize for a string in the given encoding (latin1: header bytes; utf8: property
+   * strings), written straight into the block without an intermediate buffer.
+   */
+  copyStringToPointerSize(value: string, encoding: "latin1" | "utf8", ptrPtr: number, sizePtr: number): boolean {
+    const size = encoding === "latin1" ? value.length : Buffer.byteLength(value, "utf8");
+    let ptr = 0;
+    if (size > 0) {
+      const p = this.allocMemory(size);
+      if (p === null) return false;
+      this.buf.write(value, p, size, encoding);
+      ptr = p;
+    }
+    return this.setWord(ptrPtr, ptr) && this.setWord(sizePtr, size);
+  }
+
+  /** copyToPointerSize for an 8-byte little-endian integer (serialized int/uint/duration/timestamp). */
+  copyU64ToPointerSize(value: bigint, ptrPtr: number, sizePtr: number): boolean {
+    const p = this.allocMemory(8);
+    if (p === null) return false;
+    this.dataView.setBigUint64(p, BigInt.asUintN(64, value), true);
+    return this.setWord(ptrPtr, p) && this.setWord(sizePtr, 8);
+  }
+
   // ------------------------------------------------------------------------ memory
 
-  /** The current linear memory (re-read if the buffer was replaced by memory.grow). */
+  /**
+   * The current linear memory (re-read if the buffer was replaced by memory.grow). memory.grow
+   * detaches the old buffer, which empties every view of it, so an empty view is the cheap sign
+   * that the views must be rebuilt (reading `memory.buffer` on every access costs far more).
+   */
   get bytes(): Uint8Array {
-    if (this.memory.buffer !== this.cachedBuffer) this.refreshViews();
+    if (this.u8.length === 0) this.refreshViews();
     return this.u8;
   }
 
   private get dataView(): DataView {
-    if (this.memory.buffer !== this.cachedBuffer) this.refreshViews();
+    if (this.u8.length === 0) this.refreshViews();
     return this.view;
   }
 
   private refreshViews(): void {
+    if (this.memory.buffer === this.cachedBuffer) return;
     this.cachedBuffer = this.memory.buffer;
     this.u8 = new Uint8Array(this.cachedBuffer);
+    this.buf = Buffer.from(this.cachedBuffer);
     this.view = new DataView(this.cachedBuffer);
   }
 
@@ -337,8 +424,40 @@ export class WasmVm {
 
   /** Bytes of [ptr, ptr+size) as a latin1 string (header keys/values), or null when out of bounds. */
   getLatin1(ptr: number, size: number): string | null {
-    const m = this.getMemory(ptr, size);
-    return m === null ? null : Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString("latin1");
+    if (ptr + size > this.bytes.length) return null;
+    if (size === 0) return "";
+    return size <= internMaxLength ? this.internedLatin1(ptr, size) : this.buf.toString("latin1", ptr, ptr + size);
+  }
+
+  /**
+   * Short strings (header names, property paths, shared-data keys) are the same few on every
+   * request: a table of the strings seen last, found by a hash of the bytes and checked byte by
+   * byte, gives them back without decoding (or allocating) a new string.
+   */
+  private internedLatin1(ptr: number, size: number): string {
+    const u8 = this.u8;
+    // The slot comes from the length and five sampled bytes (the check below compares them all).
+    const last = ptr + size - 1;
+    let h = Math.imul(size, 0x9e3779b1) ^ u8[ptr]!;
+    h = Math.imul(h, 0x01000193) ^ u8[last]!;
+    h = Math.imul(h, 0x01000193) ^ u8[ptr + (size >> 1)]!;
+    h = Math.imul(h, 0x01000193) ^ u8[ptr + (size >> 2)]!;
+    h = Math.imul(h, 0x01000193) ^ u8[last - (size >> 2)]!;
+    // Two entries per slot, so that two names used on every request that share a slot both stay.
+    const slot = ((h ^ (h >>> 15)) & (internSlots - 1)) << 1;
+    for (let way = slot; way < slot + 2; way++) {
+      const cached = internTable[way];
+      if (cached !== undefined && cached.length === size && sameLatin1(cached, u8, ptr)) return cached;
+    }
+    const s = this.buf.toString("latin1", ptr, ptr + size);
+    internTable[slot + (internVictim ^= 1)] = s;
+    return s;
+  }
+
+  /** Bytes of [ptr, ptr+size) decoded as UTF-8, or null when out of bounds. */
+  getUtf8(ptr: number, size: number): string | null {
+    if (ptr + size > this.bytes.length) return null;
+    return size === 0 ? "" : this.buf.toString("utf8", ptr, ptr + size);
   }
 
   setMemory(ptr: number, data: Uint8Array): boolean {
@@ -397,6 +516,19 @@ export class WasmVm {
     });
     return message;
   }
+}
+
+/** The intern table of getLatin1 (process-wide: every VM reads the same names). */
+const internMaxLength = 64;
+const internSlots = 1024;
+const internTable: Array<string | undefined> = new Array<string | undefined>(2 * internSlots).fill(undefined);
+/** Which way of a slot the next miss replaces (alternating). */
+let internVictim = 0;
+
+/** Whether latin1 string `s` spells the bytes at `ptr` (its length already matches). */
+function sameLatin1(s: string, u8: Uint8Array, ptr: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== u8[ptr + i]) return false;
+  return true;
 }
 
 /**

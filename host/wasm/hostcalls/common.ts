@@ -17,11 +17,13 @@ export function readBytes(vm: WasmVm, ptr: number, len: number): Uint8Array | nu
 
 /** [ptr, ptr+len) decoded as UTF-8 (log messages, names), or null when out of bounds. */
 export function readUtf8(vm: WasmVm, ptr: number, len: number): string | null {
-  const m = vm.getMemory(ptr, len);
-  return m === null ? null : Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString("utf8");
+  return vm.getUtf8(ptr, len);
 }
 
 /** Envoy Http::LowerCaseString: ASCII-only lower-casing of header names. */
 export function lowerCaseHeaderName(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+  // Names arrive lower-case almost always: only rewrite when there is something to rewrite.
+  return hasUpperAscii.test(s) ? s.replace(upperAscii, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s;
 }
+const hasUpperAscii = /[A-Z]/;
+const upperAscii = /[A-Z]/g;

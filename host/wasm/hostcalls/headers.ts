@@ -25,8 +25,7 @@ export const headerHostFunctions: HostFunctions = {
       value = map.get(lowerCaseHeaderName(key));
       if (value === undefined && !abi010) return WasmResult.NotFound;
     }
-    const bytes = value === undefined ? empty : Buffer.from(value, "latin1");
-    return vm.copyToPointerSize(bytes, valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    return vm.copyStringToPointerSize(value ?? "", "latin1", valuePtrPtr, valueSizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },
 
   // An absent map reads as an empty one (never BadArgument).

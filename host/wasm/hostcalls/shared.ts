@@ -16,7 +16,8 @@ export const sharedHostFunctions: HostFunctions = {
 
   proxy_set_shared_data(vm: WasmVm, keyPtr: number, keySize: number, valuePtr: number, valueSize: number, cas: number): number {
     const key = vm.getLatin1(keyPtr, keySize);
-    const value = readBytes(vm, valuePtr, valueSize);
+    // A view, not a copy: SharedState.set stores its own copy before anything can touch memory.
+    const value = vm.getMemory(valuePtr, valueSize);
     if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
     return vm.integration.shared.set(vm.integration.vmId, key, value, cas);
   },
