@@ -5,6 +5,8 @@
 import asc from "assemblyscript/asc";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { GC_STRESS_OPTIONS } from "./optimize/gc-stress.js";
+import { buildTransforms } from "./optimize/transforms.js";
 
 export interface ModuleSource {
   name: string;
@@ -15,7 +17,15 @@ export interface ModuleSource {
 }
 
 export const projectRoot = resolve(import.meta.dirname, "..", "..");
-export const buildDir = join(projectRoot, "build");
+
+/**
+ * PROXY_WASM_AS_GC_STRESS=1 builds every module in GC stress mode (host/optimize/gc-stress.ts) into
+ * .tmp/gc-stress/build/ instead of build/, for running the test suites against: a collection at
+ * nearly every allocation and poisoned free blocks make memory-safety bugs fail loudly. Never for
+ * Envoy. (Outside build/, so that normal runs never see these modules.)
+ */
+const gcStress = process.env.PROXY_WASM_AS_GC_STRESS === "1";
+export const buildDir = gcStress ? join(projectRoot, ".tmp", "gc-stress", "build") : join(projectRoot, "build");
 
 export function findModules(root = projectRoot): ModuleSource[] {
   const out: ModuleSource[] = [];
@@ -62,13 +72,24 @@ function newestMtime(dirs: string[]): number {
     const st = statSync(p);
     if (st.isDirectory()) {
       for (const e of readdirSync(p)) if (e !== "node_modules" && e !== "__tests__") walk(join(p, e));
-    } else if (p.endsWith(".ts") || p.endsWith(".json")) newest = Math.max(newest, st.mtimeMs);
+    } else if (p.endsWith(".ts") || p.endsWith(".json") || p.endsWith(".js")) newest = Math.max(newest, st.mtimeMs);
   };
   for (const d of dirs) if (existsSync(d)) walk(d);
   return newest;
 }
 
 export type Target = "release" | "debug";
+
+/**
+ * The asconfig.json target a build uses. Release builds of the suite's filters use "release-size"
+ * (-O3 with shrinkLevel 1: each filter must fit in 64 KiB, and Binaryen's -O3 inlining alone costs
+ * about 15% more bytes); examples, whose per-request cost is what the SDK's speed target is
+ * measured on, and test modules use "release".
+ */
+export function ascTarget(mod: ModuleSource, target: Target): string {
+  const example = mod.dir.split(/[\\/]/).includes("examples");
+  return target === "release" && !mod.testOnly && !example ? "release-size" : target;
+}
 
 export function outputPath(name: string, target: Target, testOnly = false): string {
   if (testOnly) return join(buildDir, "test", `${name}.wasm`);
@@ -77,7 +98,11 @@ export function outputPath(name: string, target: Target, testOnly = false): stri
 
 export async function compile(mod: ModuleSource, target: Target, force = false): Promise<string> {
   const out = outputPath(mod.name, target, mod.testOnly);
-  const inputs = newestMtime([join(projectRoot, "assembly"), mod.dir, join(projectRoot, "asconfig.json")]);
+  // This file and the passes in optimize/ shape the output too.
+  const inputs = newestMtime([
+    join(projectRoot, "assembly"), mod.dir, join(projectRoot, "asconfig.json"), import.meta.filename,
+    join(import.meta.dirname, "optimize"),
+  ]);
   if (!force && existsSync(out) && statSync(out).mtimeMs >= inputs) return out;
   mkdirSync(dirname(out), { recursive: true });
   let stderr = "";
@@ -85,10 +110,15 @@ export async function compile(mod: ModuleSource, target: Target, force = false):
   // and a reader must never see a half-written module.
   const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const { error } = await asc.main(
-    [mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", target, "--outFile", tmp],
+    [
+      mod.entry, "--config", join(projectRoot, "asconfig.json"), "--target", ascTarget(mod, target), "--outFile", tmp,
+      ...(gcStress ? GC_STRESS_OPTIONS : []),
+    ],
     {
       stdout: { write: () => true } as never,
       stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) } as never,
+      // Shadow-stack elision and static-data compaction (host/optimize/): see transforms.ts.
+      transforms: buildTransforms({ gcStress }) as never,
     },
   );
   if (error) {
@@ -122,7 +152,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const force = args.includes("--force");
   const only = args.filter((a) => !a.startsWith("--"));
   buildAll({ force, only }).then(
-    (outs) => console.log(`built ${outs.length} module output(s) into build/`),
+    (outs) => console.log(`built ${outs.length} module output(s) into ${buildDir}`),
     (e: Error) => {
       console.error(e.message);
       process.exit(1);

@@ -32,6 +32,16 @@ describe("parseJson values", () => {
     expect(parsed("9007199254740993").asNumber()).toBe(9007199254740992);
   });
 
+  it("reads big numbers with exponents 23..37 as JSON.parse does (AssemblyScript's parseFloat is off there)", () => {
+    expect(parsed("42246517072897404e23").asNumber()).toBe(4.22465170728974e+39);
+    expect(parsed("-42246517072897404e+23").asNumber()).toBe(-4.22465170728974e+39);
+    expect(parsed("9474099219925474000700719925474099219925474099").asNumber()).toBe(9.474099219925474e+45);
+    expect(parsed("5849329162519545e37").asNumber()).toBe(5.849329162519545e+52);
+    expect(parsed("9007199254740993e30").asNumber()).toBe(9.007199254740993e+45);
+    expect(parsed("123456789012345678901234567890e10").asNumber()).toBe(1.2345678901234568e+39);
+    expect(parsed("1e23").asNumber()).toBe(1e+23);
+  });
+
   it("reads strings with every escape", () => {
     expect(parsed("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"").asString()).toBe("a\"b\\c/d\b\f\n\r\t");
     expect(parsed("\"\\u00e9\\u20AC\"").asString()).toBe("é€");

@@ -3,6 +3,7 @@
 // (transform-based JSON libraries tie a project to one AssemblyScript version, sdk-anchors.md §5).
 // Errors carry the line and column where parsing stopped. Duplicate object keys keep the last
 // value, as JSON.parse does. Pure code: no host imports.
+import { parseJsonNumber } from "./decimal";
 
 export enum JsonType {
   Null = 0,
@@ -525,7 +526,7 @@ class JsonParser {
       }
       while (this.pos < text.length && isDigit(text.charCodeAt(this.pos))) this.pos++;
     }
-    return JsonValue.fromNumber(parseFloat(text.substring(start, this.pos)));
+    return JsonValue.fromNumber(parseJsonNumber(text, start, this.pos));
   }
 }
 
