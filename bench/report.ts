@@ -1,0 +1,52 @@
+// The bench's printed tables (bench/results.json holds the same data).
+import type { BenchResults } from "./run.js";
+
+function table(title: string, header: string[], rows: string[][]): void {
+  // Column widths from the full rows, and from the cells before a short row's note.
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length >= header.length || i < r.length - 1).map((r) => (r[i] ?? "").length)));
+  const pad = (c: string, i: number): string => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!));
+  // A row shorter than the header ends with a "not measured" note, printed as is.
+  const line = (cells: string[]): string =>
+    cells.length < header.length ? [...cells.slice(0, -1).map(pad), cells[cells.length - 1]!].join("  ") : cells.map(pad).join("  ");
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+const signed = (n: number): string => (n >= 0 ? `+${n}` : String(n));
+
+const or = <T extends object>(r: T | { notMeasured: string }, f: (v: T) => string[]): string[] =>
+  "notMeasured" in r ? [`not measured: ${(r as { notMeasured: string }).notMeasured}`] : f(r as T);
+
+export function printReport(r: BenchResults): void {
+  console.log(`bench ${r.quick ? "(quick) " : ""}${r.generatedAt} — node ${r.machine.node}, ${r.machine.cpus} × ${r.machine.model}, load ${r.machine.loadAverage.join(" ")}`);
+  table(
+    "Per request, minimal host (bench/lifecycle.ts): module vs hand-written WAT floor, same run",
+    ["module", "size B", "module ns", "floor ns", "Δ ns", "host calls"],
+    r.modules.map((m) => [m.name, String(m.sizeBytes), ...or(m.lifecycle, (l) => [String(l.moduleNs), String(l.floorNs), signed(l.deltaNs), String(l.hostCallsPerRequest)])]),
+  );
+  table(
+    "Per stream in the real host (emulator), vs a no-op plugin; linear memory after warm-up and at the end",
+    ["module", "ns", "no-op ns", "Δ ns", "streams", "memory warm B", "memory end B", "growth B"],
+    r.modules.map((m) => [
+      m.name,
+      ...or(m.emulated, (e) => [String(e.ns), String(e.baselineNs), signed(e.deltaNs), String(e.streams), String(e.memoryAfterWarmupBytes), String(e.memoryAfterStreamsBytes), String(e.growthBytes)]),
+    ]),
+  );
+  table(
+    "Instructions per request (callgrind, node --single-threaded)",
+    ["module", "module", "floor", "Δ", "repeats", "±1%"],
+    r.modules.map((m) => [m.name, ...or(m.instructions, (c) => [String(c.moduleInstructions), String(c.floorInstructions), signed(c.deltaInstructions), c.repeats.join(" / "), c.repeatable ? "yes" : "NO"])]),
+  );
+  if ("notMeasured" in r.throughput) console.log(`\nLocal proxy throughput: not measured: ${r.throughput.notMeasured}`);
+  else {
+    const t = r.throughput;
+    table(
+      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, ${t.runs[0]!.durationSec} s): suite/bare ${t.ratio}, cost ${(t.cost * 100).toFixed(1)}%`,
+      ["run", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx", "filters"],
+      t.runs.map((x) => [x.name, x.requestsPerSec.toFixed(0), String(x.latencyP50Ms), String(x.latencyP99Ms), String(x.errors + x.timeouts), String(x.non2xx), x.filters.join(", ") || "-"]),
+    );
+  }
+  table("Targets (reported, not enforced)", ["target", "measured", "status"], r.targets.map((t) => [t.target, t.measured, t.status]));
+}

@@ -1,0 +1,142 @@
+// `npm run bench` (`-- --quick` for a short run): for every filter and example in build/, the
+// release size; the guest cost per request next to its hand-written WAT floor in one minimal host
+// (bench/lifecycle.ts) with the host calls per request; the cost per stream and the linear memory
+// after warm-up and after 100 000 streams in the real host (bench/emulated.ts); instructions per
+// request under callgrind (bench/callgrind.ts); then the local proxy's throughput and p99 with no
+// filter and with the suite (bench/proxy-throughput.ts). Prints tables, checks the targets of
+// docs/architecture.md and the benchmark issue (reported, never enforced: the exit code is 0
+// unless the bench itself fails), and writes bench/results.json.
+//
+// Options: --quick, --only name,name, --skip-throughput, --skip-callgrind.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildDir, findModules, projectRoot } from "../host/build.js";
+import { measureInstructions, type CallgrindOutcome } from "./callgrind.js";
+import { measureEmulated, type EmulatedResult } from "./emulated.js";
+import { measureLifecycle, type LifecycleResult } from "./lifecycle.js";
+import { proxyThroughput, type ThroughputResult } from "./proxy-throughput.js";
+import { printReport } from "./report.js";
+import { moduleSetup } from "./setups.js";
+import { checkTargets, type TargetCheck } from "./targets.js";
+
+type NotMeasured = { notMeasured: string };
+const notMeasured = (e: unknown): NotMeasured => ({ notMeasured: e instanceof Error ? e.message.split("\n")[0]! : String(e) });
+
+export interface ModuleResult {
+  name: string;
+  kind: "filter" | "example";
+  sizeBytes: number;
+  lifecycle: LifecycleResult | NotMeasured;
+  emulated: EmulatedResult | NotMeasured;
+  instructions: CallgrindOutcome;
+}
+
+export interface ThroughputComparison {
+  runs: ThroughputResult[];
+  /** Suite requests/s ÷ router-only requests/s, and the share of throughput the suite costs. */
+  ratio: number;
+  cost: number;
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  quick: boolean;
+  machine: { node: string; cpus: number; model: string; loadAverage: number[] };
+  modules: ModuleResult[];
+  throughput: ThroughputComparison | NotMeasured;
+  targets: TargetCheck[];
+}
+
+interface Options {
+  quick: boolean;
+  only: string[];
+  skipThroughput: boolean;
+  skipCallgrind: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, only: [], skipThroughput: false, skipCallgrind: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") o.quick = true;
+    else if (a === "--skip-throughput") o.skipThroughput = true;
+    else if (a === "--skip-callgrind") o.skipCallgrind = true;
+    else if (a === "--only") o.only = (argv[++i] ?? "").split(",").filter(Boolean);
+    else throw new Error(`unknown option ${a} (options: --quick, --only a,b, --skip-throughput, --skip-callgrind)`);
+  }
+  return o;
+}
+
+const hasFloor = (name: string): boolean => existsSync(join(projectRoot, "bench", "floors", `${name}.wat`));
+
+/** `path` is a snapshot of the module taken when the bench started (build/ may be rebuilt meanwhile). */
+async function measureModule(name: string, kind: ModuleResult["kind"], path: string, o: Options): Promise<ModuleResult> {
+  const wasm = readFileSync(path);
+  process.stderr.write(`bench: ${name}\n`);
+  const lifecycle = hasFloor(name)
+    ? await measureLifecycle(name, { modulePath: path, ...(o.quick ? { iterations: 20_000, runs: 5, warmup: 10_000 } : {}) }).catch(notMeasured)
+    : { notMeasured: `no floor (bench/floors/${name}.wat)` };
+  const setup = moduleSetup(name);
+  const emulated = setup.skip
+    ? { notMeasured: setup.skip }
+    : await measureEmulated(name, wasm, { streams: o.quick ? 20_000 : 100_000, warmup: o.quick ? 5_000 : 10_000, ...setup }).catch(notMeasured);
+  let instructions: CallgrindOutcome;
+  if (o.skipCallgrind) instructions = { notMeasured: "skipped (--skip-callgrind)" };
+  else if (!hasFloor(name)) instructions = { notMeasured: "no floor to compare with" };
+  else if (o.quick && name !== "add-header") instructions = { notMeasured: "add-header only in --quick runs" };
+  else instructions = await measureInstructions(name, { modulePath: path });
+  return { name, kind, sizeBytes: wasm.length, lifecycle, emulated, instructions };
+}
+
+async function measureThroughput(o: Options): Promise<ThroughputComparison | NotMeasured> {
+  if (o.skipThroughput) return { notMeasured: "skipped (--skip-throughput)" };
+  process.stderr.write("bench: local proxy throughput\n");
+  try {
+    const runs = await proxyThroughput({ durationSec: o.quick ? 3 : 10, connections: 50 });
+    const [bare, suite] = runs;
+    if (!bare || !suite) return { notMeasured: "no filter of the suite is built" };
+    const ratio = suite.requestsPerSec / bare.requestsPerSec;
+    return { runs, ratio: Math.round(ratio * 1000) / 1000, cost: Math.round((1 - ratio) * 1000) / 1000 };
+  } catch (e) {
+    return notMeasured(e);
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const built = findModules().filter((m) => !m.testOnly && existsSync(join(buildDir, `${m.name}.wasm`)));
+  const unknown = o.only.filter((n) => !built.some((m) => m.name === n));
+  if (unknown.length) throw new Error(`--only: no built filter or example named ${unknown.join(", ")} (built: ${built.map((m) => m.name).join(", ")})`);
+  const modules = built.filter((m) => !o.only.length || o.only.includes(m.name));
+  // Every measurement of a module uses the same bytes, even if someone rebuilds build/ meanwhile.
+  const snapshot = mkdtempSync(join(tmpdir(), "bench-modules-"));
+  const results: ModuleResult[] = [];
+  try {
+    for (const m of modules) copyFileSync(join(buildDir, `${m.name}.wasm`), join(snapshot, `${m.name}.wasm`));
+    for (const m of modules) {
+      const kind = m.dir.includes(join("filters", "examples")) ? "example" : "filter";
+      results.push(await measureModule(m.name, kind, join(snapshot, `${m.name}.wasm`), o));
+    }
+  } finally {
+    rmSync(snapshot, { recursive: true, force: true });
+  }
+  const throughput = await measureThroughput(o);
+  const report: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    quick: o.quick,
+    machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? "", loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
+    modules: results,
+    throughput,
+    targets: checkTargets(results, throughput),
+  };
+  const out = join(projectRoot, "bench", "results.json");
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  printReport(report);
+  console.log(`\nwritten to ${out}`);
+}
+
+main().catch((e: Error) => {
+  console.error(`bench: ${e.stack ?? e.message}`);
+  process.exitCode = 1;
+});
