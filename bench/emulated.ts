@@ -7,17 +7,15 @@
 import { encodeJson } from "../host/envoy/protos.js";
 import { Emulator, type EmulatedPlugin } from "../host/emulator/index.js";
 import { wat } from "../test/support/wat.js";
+import type { ModuleSetup } from "./setups.js";
 
-export interface EmulatedOptions {
+/** How the module is loaded and what its streams carry (bench/setups.ts). */
+export interface EmulatedOptions extends Partial<Omit<ModuleSetup, "skip" | "singletonState">> {
   /** Streams in all (default 100 000), of which `warmup` first (default 10 000). */
   streams?: number;
   warmup?: number;
   /** Timed runs per side, of `streams / runs`-ish each; the median is reported (default 7). */
   runs?: number;
-  configuration?: string | object;
-  rootId?: string;
-  /** A cluster that answers every HTTP callout with 200 on the next dispatcher turn. */
-  answeringCluster?: string;
 }
 
 export interface EmulatedResult {
@@ -69,12 +67,17 @@ const responseHeaders: Array<[string, string]> = [["content-type", "text/plain"]
 
 class StreamLoop {
   localReplies = 0;
-  private readonly request = requestHeaders();
+  private readonly request: Array<[string, string]>;
+  private readonly response: Array<[string, string]>;
 
   constructor(
     private readonly emu: Emulator,
     readonly plugin: EmulatedPlugin,
-  ) {}
+    extra: Pick<EmulatedOptions, "requestHeaders" | "responseHeaders"> = {},
+  ) {
+    this.request = [...requestHeaders(), ...(extra.requestHeaders ?? [])];
+    this.response = [...responseHeaders, ...(extra.responseHeaders ?? [])];
+  }
 
   /** Runs `count` streams over 50 downstream connections (autocannon's default load). */
   run(count: number, first: number): void {
@@ -82,7 +85,7 @@ class StreamLoop {
       const s = this.emu.newStream({ plugins: [this.plugin], connection: { id: BigInt(1 + ((first + i) % 50)) } });
       s.sendRequestHeaders(this.request, { endStream: true });
       if (s.localReply) this.localReplies++;
-      else s.respond({ status: 200, headers: responseHeaders, body: "ok" });
+      else s.respond({ status: 200, headers: this.response, body: "ok" });
       s.complete();
     }
   }
@@ -107,11 +110,19 @@ export async function measureEmulated(name: string, wasm: Uint8Array, o: Emulate
   const warmup = Math.min(o.warmup ?? 10_000, streams);
   const runs = o.runs ?? 7;
   const emu = new Emulator({ logLevel: "warning", node: { id: "sidecar~10.0.0.9~httpbin-1.default~default.svc.cluster.local", metadata: { NAME: "httpbin-1", NAMESPACE: "default", WORKLOAD_NAME: "httpbin" } } });
-  if (o.answeringCluster) emu.addCluster(o.answeringCluster, () => ({ status: 200 }));
-  const load = (code: Uint8Array, pluginName: string, configuration: string | object | undefined, rootId: string) =>
-    emu.loadPlugin({ wasm: code, name: pluginName, rootId, vmId: pluginName, configuration, concurrency: 1 });
-  const module = new StreamLoop(emu, await load(wasm, name, o.configuration, o.rootId ?? name));
-  const baseline = new StreamLoop(emu, await load(await wat(noopPlugin), "noop", undefined, "noop"));
+  if (o.answeringCluster) emu.addCluster(o.answeringCluster, () => ({ status: 200, body: o.answerBody }));
+  const vmId = o.vmId ?? name;
+  // Envoy runs a singleton WasmService in its own VM on the main thread; a VM configuration of its
+  // own gives it one here too, sharing shared data and queues with the plugin through the vm_id
+  // (proxy-wasm-abi.md §2.8), as test/migration sets proxy-runtime-singleton up.
+  const singleton = o.singleton
+    ? await emu.loadPlugin({ wasm, name: `${name}:${o.singleton.rootId}`, rootId: o.singleton.rootId, vmId, vmConfiguration: "main thread", configuration: o.singleton.configuration, concurrency: 1 })
+    : null;
+  const plugin = await emu.loadPlugin({ wasm, name, rootId: o.rootId ?? name, vmId, configuration: o.configuration, concurrency: 1 });
+  const module = new StreamLoop(emu, plugin, o);
+  const baseline = new StreamLoop(emu, await emu.loadPlugin({ wasm: await wat(noopPlugin), name: "noop", rootId: "noop", vmId: "noop", concurrency: 1 }));
+  // Timers set at configure fire (a singleton's fetch, the plugin's pick-up) before any stream.
+  if (o.settleMs) emu.advance(o.settleMs);
 
   module.run(warmup, 0);
   baseline.run(warmup, 0);
@@ -133,7 +144,7 @@ export async function measureEmulated(name: string, wasm: Uint8Array, o: Emulate
   const done = warmup + runs * perRun;
   if (done < streams) module.run(streams - done, done);
   const memoryAfterStreamsBytes = module.plugin.memoryBytes(0);
-  if (module.plugin.failed(0)) throw new Error(`${name}: the VM failed during the run: ${emu.logs("error").concat(emu.logs("critical")).join(" | ")}`);
+  if (module.plugin.failed(0) || singleton?.failed(0)) throw new Error(`${name}: the VM failed during the run: ${emu.logs("error").concat(emu.logs("critical")).join(" | ")}`);
   await emu.shutdown();
   const ns = median(moduleNs);
   const baselineMedian = median(baselineNs);

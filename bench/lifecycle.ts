@@ -6,10 +6,13 @@
 // floor make exactly the same host calls, with the same header names and values.
 //
 //   node dist/bench/lifecycle.js add-header [--iterations N] [--runs R] [--module path.wasm] [--floor path.wat]
+//   node dist/bench/lifecycle.js add-header --trace [N]    the module's host calls in its first N streams
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDir, projectRoot } from "../host/build.js";
 import { wat } from "../test/support/wat.js";
+import { MinimalHost, type GuestExports, type HostSetup } from "./lifecycle-host.js";
+import { configurationBytes, moduleSetup } from "./setups.js";
 
 export interface LifecycleOptions {
   /** Requests per timed run (default 20 000). */
@@ -31,7 +34,9 @@ export interface LifecycleResult {
   floorNs: number;
   /** Median of the run-by-run differences module − floor: the SDK's cost per request. */
   deltaNs: number;
-  /** Host calls the module makes per request (the floor makes the same ones). */
+  /** Median of the run-by-run ratios module ÷ floor (2 decimals). */
+  ratio: number;
+  /** Host calls the module makes per request once past its first streams (the floor makes the same ones). */
   hostCallsPerRequest: number;
   /** Host calls per import, per request. */
   hostCallsByImport: Record<string, number>;
@@ -50,165 +55,20 @@ const RESPONSE_HEADERS: [string, string][] = [
   [":status", "200"], ["content-type", "text/plain"], ["content-length", "2"], ["date", "Fri, 21 Nov 2025 12:00:00 GMT"],
 ];
 
-// proxy-wasm-abi.md §4.1, §4.3
-const OK = 0;
-const NOT_FOUND = 1;
-const MAP_TYPES = 5;
-
-interface GuestExports {
-  memory: WebAssembly.Memory;
-  malloc(size: number): number;
-  _initialize?(): void;
-  proxy_on_context_create(id: number, parent: number): void;
-  proxy_on_vm_start(id: number, size: number): number;
-  proxy_on_configure(id: number, size: number): number;
-  proxy_on_request_headers(id: number, headers: number, endOfStream: number): number;
-  proxy_on_response_headers(id: number, headers: number, endOfStream: number): number;
-  proxy_on_log(id: number): void;
-  proxy_on_done(id: number): number;
-  proxy_on_delete(id: number): void;
-}
-
-/**
- * A header map as Envoy keeps one: entries in insertion order, looked up by a linear scan (HeaderMap
- * is a list). Each stream starts again from `initial`.
- */
-class HeaderList {
-  private keys: string[] = [];
-  private values: string[] = [];
-  private count = 0;
-
-  constructor(private readonly initial: [string, string][]) {
-    this.reset();
-  }
-
-  reset(): void {
-    const initial = this.initial;
-    for (let i = 0; i < initial.length; i++) {
-      this.keys[i] = initial[i][0];
-      this.values[i] = initial[i][1];
-    }
-    this.count = initial.length;
-  }
-
-  private find(key: string, from = 0): number {
-    for (let i = from; i < this.count; i++) if (this.keys[i] === key) return i;
-    return -1;
-  }
-
-  get(key: string): string | undefined {
-    const i = this.find(key);
-    return i < 0 ? undefined : this.values[i];
-  }
-
-  add(key: string, value: string): void {
-    this.keys[this.count] = key;
-    this.values[this.count++] = value;
-  }
-
-  replace(key: string, value: string): void {
-    const i = this.find(key);
-    if (i < 0) return this.add(key, value);
-    this.values[i] = value;
-    this.remove(key, i + 1);
-  }
-
-  remove(key: string, from = 0): void {
-    let kept = from;
-    for (let i = from; i < this.count; i++) {
-      if (this.keys[i] === key) continue;
-      this.keys[kept] = this.keys[i];
-      this.values[kept++] = this.values[i];
-    }
-    this.count = kept;
-  }
-}
-
-/**
- * The smallest host that still does the real work of each call: header maps kept as lists, names
- * and values decoded from guest memory, returned values copied in through the guest's malloc.
- * `trace`, when set, records every call.
- */
-class MinimalHost {
-  guest!: GuestExports;
-  trace: string[] | null = null;
-  private readonly maps: HeaderList[] = Array.from({ length: MAP_TYPES }, (_, type) =>
-    new HeaderList(type === 0 ? REQUEST_HEADERS : type === 2 ? RESPONSE_HEADERS : []));
-  private view = Buffer.alloc(0);
-
-  beginStream(): void {
-    for (const map of this.maps) map.reset();
-  }
-
-  /** A view of guest memory, made again only when growth detached the old one (it reads as empty). */
-  private memory(): Buffer {
-    if (this.view.length === 0) this.view = Buffer.from(this.guest.memory.buffer);
-    return this.view;
-  }
-
-  private text(ptr: number, size: number): string {
-    // Buffer#latin1Slice: what toString("latin1", ...) calls, without its argument checks.
-    return (this.memory() as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(ptr, ptr + size);
-  }
-
-  /** Copies `value` into a block from the guest's malloc and writes its address and size. */
-  private give(value: string, ptrPtr: number, sizePtr: number): void {
-    const p = this.guest.malloc(value.length);
-    const memory = this.memory();
-    memory.write(value, p, "latin1");
-    memory.writeUInt32LE(p, ptrPtr);
-    memory.writeUInt32LE(value.length, sizePtr);
-  }
-
-  /** Adds a call to the trace; `detail` is only evaluated while tracing. */
-  private record(name: string, detail?: () => string): void {
-    if (this.trace !== null) this.trace.push(detail ? `${name}(${detail()})` : name);
-  }
-
-  /** proxy_add/replace_header_map_value(type, key ptr, key size, value ptr, value size). */
-  private headerWrite(name: string, write: (map: HeaderList, key: string, value: string) => void) {
-    return (type: number, kp: number, ks: number, vp: number, vs: number): number => {
-      const key = this.text(kp, ks);
-      const value = this.text(vp, vs);
-      this.record(name, () => `${type}, ${key}, ${value}`);
-      const map = this.maps[type];
-      if (map !== undefined) write(map, key, value);
-      return OK;
-    };
-  }
-
-  /** The import object for `module`: every import it declares, unknown ones as no-ops returning Ok. */
-  imports(module: WebAssembly.Module): WebAssembly.Imports {
-    const known: Record<string, (...args: number[]) => number> = {
-      proxy_log: () => (this.record("proxy_log"), OK),
-      proxy_get_log_level: (out) => (this.record("proxy_get_log_level"), this.memory().writeUInt32LE(2 /* info */, out), OK),
-      proxy_set_effective_context: (id) => (this.record("proxy_set_effective_context"), OK),
-      proxy_get_property: (pp, ps) => (this.record("proxy_get_property", () => this.text(pp, ps)), NOT_FOUND),
-      proxy_get_header_map_value: (type, kp, ks, outPtr, outSize) => {
-        const key = this.text(kp, ks);
-        this.record("proxy_get_header_map_value", () => `${type}, ${key}`);
-        const value = this.maps[type]?.get(key);
-        if (value === undefined) return NOT_FOUND;
-        this.give(value, outPtr, outSize);
-        return OK;
-      },
-      proxy_replace_header_map_value: this.headerWrite("proxy_replace_header_map_value", (map, k, v) => map.replace(k, v)),
-      proxy_add_header_map_value: this.headerWrite("proxy_add_header_map_value", (map, k, v) => map.add(k, v)),
-      proxy_remove_header_map_value: (type, kp, ks) => {
-        const key = this.text(kp, ks);
-        this.record("proxy_remove_header_map_value", () => `${type}, ${key}`);
-        this.maps[type]?.remove(key);
-        return OK;
-      },
-    };
-    const env: Record<string, (...args: number[]) => number> = {};
-    const wasi: Record<string, (...args: number[]) => number> = {};
-    for (const imp of WebAssembly.Module.imports(module)) {
-      if (imp.kind !== "function") throw new Error(`${imp.module}.${imp.name}: the lifecycle host links functions only`);
-      (imp.module === "env" ? env : wasi)[imp.name] = known[imp.name] ?? (() => (this.record(imp.name), OK));
-    }
-    return { env, wasi_snapshot_preview1: wasi };
-  }
+/** The minimal host's view of a module's bench setup (bench/setups.ts), shared by module and floor. */
+function hostSetup(name: string): HostSetup {
+  const setup = moduleSetup(name);
+  return {
+    rootId: setup.rootId,
+    pluginName: name,
+    configuration: configurationBytes(setup.configuration),
+    requestHeaders: [...REQUEST_HEADERS, ...(setup.requestHeaders ?? [])],
+    responseHeaders: [...RESPONSE_HEADERS, ...(setup.responseHeaders ?? [])],
+    sharedData: setup.singletonState?.sharedData,
+    sharedQueues: setup.singletonState?.sharedQueues,
+    // An answering cluster says 200 with no body, as bench/emulated.ts's does.
+    calloutResponseHeaders: setup.answeringCluster ? [[":status", "200"]] : undefined,
+  };
 }
 
 interface Guest {
@@ -218,9 +78,12 @@ interface Guest {
   run(first: number, count: number): void;
 }
 
-async function instantiate(bytes: Uint8Array, what: string): Promise<Guest> {
+/** Whether time passes before the first stream (the setup lets the plugin's timers fire). */
+const settles = (name: string): boolean => (moduleSetup(name).settleMs ?? 0) > 0;
+
+async function instantiate(bytes: Uint8Array, what: string, setup: HostSetup, settle: boolean): Promise<Guest> {
   const module = await WebAssembly.compile(bytes);
-  const host = new MinimalHost();
+  const host = new MinimalHost(setup);
   const instance = new WebAssembly.Instance(module, host.imports(module));
   const exports = instance.exports as unknown as GuestExports;
   host.guest = exports;
@@ -231,30 +94,44 @@ async function instantiate(bytes: Uint8Array, what: string): Promise<Guest> {
   // proxy-wasm-abi.md §6.1: the root context, then vm_start and configure on it.
   exports.proxy_on_context_create(ROOT_CONTEXT_ID, 0);
   if (!exports.proxy_on_vm_start(ROOT_CONTEXT_ID, 0)) throw new Error(`${what}: proxy_on_vm_start returned false`);
-  if (!exports.proxy_on_configure(ROOT_CONTEXT_ID, 0)) throw new Error(`${what}: proxy_on_configure returned false`);
+  if (!exports.proxy_on_configure(ROOT_CONTEXT_ID, setup.configuration.length)) throw new Error(`${what}: proxy_on_configure returned false`);
+  // Time has passed before the first stream: the timer the plugin set at configure has fired once.
+  if (settle) exports.proxy_on_tick?.(ROOT_CONTEXT_ID);
   // Each guest gets its own copy of the loop, so V8 optimizes it for that instance's exports alone
-  // (one loop shared by both would see two targets at every call site).
+  // (one loop shared by both would see two targets at every call site). A callout made in the
+  // request headers is answered before the response, as an auth service would be (proxy-wasm-abi.md
+  // §2.7: to the root context, on a later turn).
   const loop = new Function("x", "host", "root", "requestHeaders", "responseHeaders", `
     return function run(first, count) {
       for (let id = first, end = first + count; id < end; id++) {
         host.beginStream();
         x.proxy_on_context_create(id, root);
         x.proxy_on_request_headers(id, requestHeaders, 1);
+        if (host.calloutToken !== 0) {
+          const token = host.calloutToken;
+          host.calloutToken = 0;
+          x.proxy_on_http_call_response(root, token, host.calloutHeaderCount, 0, 0);
+        }
         x.proxy_on_response_headers(id, responseHeaders, 0);
         x.proxy_on_log(id);
         x.proxy_on_done(id);
         x.proxy_on_delete(id);
       }
-    };`)(exports, host, ROOT_CONTEXT_ID, REQUEST_HEADERS.length, RESPONSE_HEADERS.length) as Guest["run"];
+    };`)(exports, host, ROOT_CONTEXT_ID, setup.requestHeaders.length, setup.responseHeaders.length) as Guest["run"];
   return { host, exports, run: loop };
 }
 
-function traceOf(guest: Guest, first: number, requests: number): string[] {
-  const trace: string[] = [];
-  guest.host.trace = trace;
-  guest.run(first, requests);
+/** The host calls of `requests` streams, stream by stream. */
+function traceOf(guest: Guest, first: number, requests: number): string[][] {
+  const traces: string[][] = [];
+  for (let id = first; id < first + requests; id++) {
+    const trace: string[] = [];
+    guest.host.trace = trace;
+    guest.run(id, 1);
+    traces.push(trace);
+  }
   guest.host.trace = null;
-  return trace;
+  return traces;
 }
 
 function countByName(trace: string[]): Record<string, number> {
@@ -289,14 +166,20 @@ export async function measureLifecycle(name: string, options: LifecycleOptions =
   const warmup = options.warmup ?? 50_000;
   const modulePath = options.modulePath ?? join(buildDir, `${name}.wasm`);
   const floorPath = options.floorPath ?? join(projectRoot, "bench", "floors", `${name}.wat`);
-  const guest = await instantiate(readFileSync(modulePath), modulePath);
-  const floor = await instantiate(await wat(readFileSync(floorPath, "utf8"), { names: false }), floorPath);
+  const setup = hostSetup(name);
+  const settle = settles(name);
+  const guest = await instantiate(readFileSync(modulePath), modulePath, setup, settle);
+  const floor = await instantiate(await wat(readFileSync(floorPath, "utf8"), { names: false }), floorPath, setup, settle);
 
   // The same calls, in the same order, with the same arguments, or the comparison means nothing.
-  const tracedRequests = 3;
+  // The first streams may do once what later ones do not (define metrics, resolve a queue), and
+  // some calls come every so many streams (stats adds its cache hits in batches of 100): enough
+  // streams are traced to see both, and the last one shows the calls of a stream in steady state.
+  const tracedRequests = 128;
   let next = FIRST_STREAM_ID;
-  const moduleTrace = traceOf(guest, next, tracedRequests);
-  const floorTrace = traceOf(floor, next, tracedRequests);
+  const moduleTraces = traceOf(guest, next, tracedRequests);
+  const moduleTrace = moduleTraces.flat();
+  const floorTrace = traceOf(floor, next, tracedRequests).flat();
   next += tracedRequests;
   const mismatch = moduleTrace.findIndex((entry, i) => entry !== floorTrace[i]);
   if (mismatch >= 0 || moduleTrace.length !== floorTrace.length) {
@@ -314,6 +197,7 @@ export async function measureLifecycle(name: string, options: LifecycleOptions =
   const moduleNs: number[] = [];
   const floorNs: number[] = [];
   const differences: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < runs; r++) {
     // Alternate which side goes first, so drift (thermal, GC of the host) hits both alike.
     if (r % 2 === 0) {
@@ -324,16 +208,24 @@ export async function measureLifecycle(name: string, options: LifecycleOptions =
       moduleNs.push(timeRun(guest, next, iterations));
     }
     differences.push(moduleNs[r] - floorNs[r]);
+    ratios.push(moduleNs[r] / floorNs[r]);
     next += iterations;
   }
-  const perImport = countByName(moduleTrace);
-  for (const k of Object.keys(perImport)) perImport[k] /= tracedRequests;
+  const steady = moduleTraces[tracedRequests - 1];
   return {
     // The difference is taken run by run, module and floor timed back to back, then its median:
     // a slower stretch of the machine then weighs on both sides of the same difference.
     name, moduleNs: round(median(moduleNs)), floorNs: round(median(floorNs)), deltaNs: round(median(differences)),
-    hostCallsPerRequest: moduleTrace.length / tracedRequests, hostCallsByImport: perImport, iterations, runs,
+    ratio: Math.round(median(ratios) * 100) / 100,
+    hostCallsPerRequest: steady.length, hostCallsByImport: countByName(steady), iterations, runs,
   };
+}
+
+/** The module's host calls in its first `requests` streams, one line each: what its floor must make. */
+export async function traceModule(name: string, options: Pick<LifecycleOptions, "modulePath"> & { requests?: number } = {}): Promise<string[]> {
+  const modulePath = options.modulePath ?? join(buildDir, `${name}.wasm`);
+  const guest = await instantiate(readFileSync(modulePath), modulePath, hostSetup(name), settles(name));
+  return traceOf(guest, FIRST_STREAM_ID, options.requests ?? 1).flat();
 }
 
 function round(n: number): number {
@@ -354,7 +246,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     floorPath: option("--floor"),
   };
   (async () => {
-    for (const name of names.length ? names : ["add-header"]) console.log(JSON.stringify(await measureLifecycle(name, options)));
+    for (const name of names.length ? names : ["add-header"]) {
+      if (args.includes("--trace")) console.log((await traceModule(name, { modulePath: options.modulePath, requests: Number(option("--trace") ?? 1) || 1 })).join("\n"));
+      else console.log(JSON.stringify(await measureLifecycle(name, options)));
+    }
   })().catch((e: Error) => {
     console.error(e.message);
     process.exitCode = 1;

@@ -23,8 +23,8 @@ export function printReport(r: BenchResults): void {
   console.log(`bench ${r.quick ? "(quick) " : ""}${r.generatedAt} — node ${r.machine.node}, ${r.machine.cpus} × ${r.machine.model}, load ${r.machine.loadAverage.join(" ")}`);
   table(
     "Per request, minimal host (bench/lifecycle.ts): module vs hand-written WAT floor, same run",
-    ["module", "size B", "module ns", "floor ns", "Δ ns", "host calls"],
-    r.modules.map((m) => [m.name, String(m.sizeBytes), ...or(m.lifecycle, (l) => [String(l.moduleNs), String(l.floorNs), signed(l.deltaNs), String(l.hostCallsPerRequest)])]),
+    ["module", "size B", "module ns", "floor ns", "Δ ns", "ratio", "host calls"],
+    r.modules.map((m) => [m.name, String(m.sizeBytes), ...or(m.lifecycle, (l) => [String(l.moduleNs), String(l.floorNs), signed(l.deltaNs), `${l.ratio.toFixed(2)}×`, String(l.hostCallsPerRequest)])]),
   );
   table(
     "Per stream in the real host (emulator), vs a no-op plugin; linear memory after warm-up and at the end",

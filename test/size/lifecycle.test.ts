@@ -3,7 +3,7 @@
 // refuses to compare them unless they make exactly the same host calls. Only counts are asserted
 // here; timings belong to the bench.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -38,4 +38,14 @@ describe("lifecycle bench harness", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // A floor that drifts from its module (a filter changed its host calls) would make the bench
+  // report "not measured"; catch it here instead.
+  for (const floor of readdirSync(join(projectRoot, "bench", "floors")).filter((f) => f.endsWith(".wat"))) {
+    const name = floor.slice(0, -".wat".length);
+    test(`${name}: its floor makes exactly the module's host calls`, async () => {
+      const result = await measureLifecycle(name, { ...QUICK, modulePath: await modulePath(name) });
+      assert.ok(result.hostCallsPerRequest > 0);
+    });
+  }
 });
