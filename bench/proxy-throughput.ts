@@ -1,16 +1,20 @@
 // Throughput of the local proxy under load: autocannon (50 connections, 10 s by default) through
 // `proxy-wasm run` to a minimal HTTP upstream, first with the router alone, then with the filter
 // suite (metadata-exchange, stats, retry-headers, rate-limit; those built in build/) before it.
-// Proxy and upstream run as their own processes, as they would in use. `npm run bench` calls
-// proxyThroughput(); running this file directly prints the results.
+// Proxy and upstream run as their own processes, as they would in use. Next to req/s and latency,
+// the proxy's own CPU time per request is reported: on a shared 2-core machine it moves far less
+// than req/s. `npm run bench` calls proxyThroughput(); running this file directly prints the
+// results (options: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR
+// to write a V8 CPU profile of the proxy).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildDir } from "../host/build.js";
 import { bootstrap } from "../test/support/proxy.js";
+import { filterSuite } from "./suite.js";
 
 export interface ThroughputResult {
   name: string;
@@ -24,6 +28,12 @@ export interface ThroughputResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /**
+   * CPU time (user + system) the proxy process spent per completed request during the load, in µs.
+   * Unlike req/s it hardly depends on what else runs on the machine (autocannon and the upstream
+   * share its 2 cores), so it is the number to compare between changes. Absent where /proc is not.
+   */
+  proxyCpuUsPerRequest?: number;
 }
 
 export interface ThroughputOptions {
@@ -31,16 +41,13 @@ export interface ThroughputOptions {
   durationSec?: number;
   /** Proxy --concurrency (worker VMs per plugin). */
   concurrency?: number;
+  /** Extra node flags for the proxy process (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it). */
+  proxyNodeArgs?: string[];
+  /** Measure the filter suite only (skips the router-only run). */
+  suiteOnly?: boolean;
 }
 
-/** The filter suite in chain order, with bench configurations that let every request through. */
-export const filterSuite: Array<{ name: string; configuration: Record<string, unknown> }> = [
-  { name: "metadata-exchange", configuration: {} },
-  { name: "stats", configuration: {} },
-  { name: "retry-headers", configuration: {} },
-  // A bucket far larger than the load can drain, so the limiter runs on every request but never rejects.
-  { name: "rate-limit", configuration: { token_bucket: { max_tokens: 100000000, tokens_per_fill: 100000000, fill_interval: "1s" } } },
-];
+
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -55,8 +62,8 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 const cli = new URL("../host/cli.js", import.meta.url).pathname;
 
 /** Spawns a node process and resolves with the first stderr/stdout line matching `ready`. */
-function spawnUntil(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+function spawnUntil(args: string[], ready: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer): void => {
@@ -69,6 +76,22 @@ function spawnUntil(args: string[], ready: RegExp): Promise<{ proc: ChildProcess
     proc.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${out}`)));
   });
 }
+
+/** utime + stime of a process in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
+function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / clockTicksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+/** sysconf(_SC_CLK_TCK): 100 on every Linux Node runs on. */
+const clockTicksPerSecond = 100;
 
 async function stop(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -105,9 +128,12 @@ async function measure(name: string, filters: typeof filterSuite, upstreamPort: 
   const { proc, match } = await spawnUntil(
     [cli, "run", "-c", config, "--concurrency", String(o.concurrency), "-l", "warning", "--component-log-level", "config:info"],
     /listener 'test' listening on (\S+)/,
+    o.proxyNodeArgs,
   );
   try {
+    const cpuBefore = processCpuUs(proc.pid);
     const r = await autocannon({ url: `http://${match[1]}/bench`, connections: o.connections, duration: o.durationSec });
+    const cpuAfter = processCpuUs(proc.pid);
     return {
       name,
       filters: filters.map((f) => f.name),
@@ -120,6 +146,9 @@ async function measure(name: string, filters: typeof filterSuite, upstreamPort: 
       errors: r.errors,
       timeouts: r.timeouts,
       non2xx: r.non2xx,
+      ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
+        ? { proxyCpuUsPerRequest: (cpuAfter - cpuBefore) / r.requests.total }
+        : {}),
     };
   } finally {
     await stop(proc);
@@ -129,10 +158,16 @@ async function measure(name: string, filters: typeof filterSuite, upstreamPort: 
 
 /** Runs the load: router only, then the filter suite (the filters whose build output exists). */
 export async function proxyThroughput(options: ThroughputOptions = {}): Promise<ThroughputResult[]> {
-  const o = { connections: options.connections ?? 50, durationSec: options.durationSec ?? 10, concurrency: options.concurrency ?? 2 };
+  const o = {
+    connections: options.connections ?? 50,
+    durationSec: options.durationSec ?? 10,
+    concurrency: options.concurrency ?? 2,
+    proxyNodeArgs: options.proxyNodeArgs ?? [],
+    suiteOnly: options.suiteOnly ?? false,
+  };
   const { proc: upstream, match } = await spawnUntil(["-e", upstreamSource], /upstream port (\d+)/);
   try {
-    const results = [await measure("no filter (router only)", [], Number(match[1]), o)];
+    const results = o.suiteOnly ? [] : [await measure("no filter (router only)", [], Number(match[1]), o)];
     const suite = filterSuite.filter((f) => existsSync(join(buildDir, `${f.name}.wasm`)));
     if (suite.length) results.push(await measure("filter suite", suite, Number(match[1]), o));
     return results;
@@ -141,19 +176,47 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   }
 }
 
+/** Options of a direct run: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR. */
+function commandLineOptions(args: string[]): ThroughputOptions {
+  const o: ThroughputOptions = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const count = (): number => {
+      const v = value();
+      if (!/^[1-9]\d*$/.test(v)) throw new Error(`${a} needs a positive whole number, got "${v}"`);
+      return Number(v);
+    };
+    if (a === "--duration") o.durationSec = count();
+    else if (a === "--connections") o.connections = count();
+    else if (a === "--concurrency") o.concurrency = count();
+    else if (a === "--suite-only") o.suiteOnly = true;
+    else if (a === "--cpu-prof") o.proxyNodeArgs = ["--cpu-prof", `--cpu-prof-dir=${value()}`];
+    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR)`);
+  }
+  return o;
+}
+
 if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
-  proxyThroughput().then(
-    (results) => {
-      for (const r of results) {
-        console.log(
-          `${r.name.padEnd(24)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
-            `errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  [${r.filters.join(", ") || "-"}]`,
-        );
-      }
-    },
-    (e: Error) => {
-      console.error(e.message);
-      process.exitCode = 1;
-    },
-  );
+  Promise.resolve()
+    .then(() => proxyThroughput(commandLineOptions(process.argv.slice(2))))
+    .then(
+      (results) => {
+        for (const r of results) {
+          console.log(
+            `${r.name.padEnd(24)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
+              `proxy CPU ${r.proxyCpuUsPerRequest?.toFixed(1) ?? "?"} µs/req  ` +
+              `errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  [${r.filters.join(", ") || "-"}]`,
+          );
+        }
+      },
+      (e: Error) => {
+        console.error(e.message);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -5,6 +5,7 @@
 // (proxy-wasm-abi.md §1.1, §2.1, §3, §8.2) so that a module rejected by Envoy is rejected here with
 // the same message.
 import { abiMarkers, hostImports, moduleExports, type AbiVersion, type Signature } from "./abi.js";
+import { compileLikeEnvoy } from "./engine.js";
 import { readModuleInfo, WasmFormatError, type ModuleInfo } from "./module-info.js";
 import { FailState } from "./types.js";
 
@@ -61,7 +62,7 @@ export async function compileModule(code: Uint8Array, extraImports?: Map<string,
   if (!abiVersion) throw new WasmLoadError("Missing or unknown Proxy-Wasm ABI version", FailState.UnableToInitializeCode);
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(code);
+    module = compileLikeEnvoy(code);
   } catch {
     throw new WasmLoadError("Failed to load Wasm bytecode", FailState.UnableToInitializeCode);
   }
