@@ -47,8 +47,6 @@ export interface ThroughputOptions {
   suiteOnly?: boolean;
 }
 
-
-
 interface AutocannonResult {
   requests: { average: number; total: number };
   latency: { p50: number; p99: number };
