@@ -7,6 +7,7 @@ import type { BodyBuffer } from "../http/body-buffer.js";
 import type { HeaderMap } from "../http/header-map.js";
 import type { StreamInfo } from "../http/stream-info.js";
 import type { FailurePolicy, WasmHostOptions } from "./plugin.js";
+import type { RootContext } from "./root-context.js";
 import { BufferType, MapType, StreamType, WasmResult } from "./types.js";
 import type { VmContext, WasmVm } from "./vm.js";
 
@@ -208,5 +209,35 @@ export class HostContext implements VmContext {
    */
   attributeProtocol(): StreamInfo["protocol"] | undefined {
     return this.streamInfo()?.protocol;
+  }
+}
+
+/**
+ * A context under a root context: one per HTTP stream or per connection (cpp-host ContextBase made
+ * from a parent). `root` null is Envoy's "empty context", made when the VM failed before the stream
+ * or connection started and the failure policy is not fail-open: it has no id in the VM and every
+ * callback gives the failed-VM answer.
+ */
+export abstract class ChildContext extends HostContext {
+  constructor(
+    vm: WasmVm,
+    protected readonly root: RootContext | null,
+  ) {
+    super(vm, root ? vm.allocContextId() : 0, root?.plugin ?? null, root?.vmConfiguration ?? new Uint8Array(0));
+    if (root) vm.contexts.set(this.id, this);
+  }
+
+  override rootContext(): RootContext | null {
+    return this.root;
+  }
+
+  /** Whether callbacks into the module are skipped: an empty context, or the VM failed since. */
+  protected get failed(): boolean {
+    return this.root === null || this.vm.failed;
+  }
+
+  /** The context leaves its VM (Envoy's Context destructor): its id no longer resolves. */
+  protected leaveVm(): void {
+    if (this.root && this.vm.contexts.get(this.id) === this) this.vm.contexts.delete(this.id);
   }
 }

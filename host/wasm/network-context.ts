@@ -19,7 +19,7 @@
 // - a failed VM: FAIL_OPEN → Continue, otherwise the connection is closed (CHECK_FAIL_NET, §6.5).
 import type { BodyBuffer } from "../http/body-buffer.js";
 import type { StreamInfo } from "../http/stream-info.js";
-import { BodyBufferView, emptyBuffer, HostContext, type WasmBuffer } from "./context.js";
+import { BodyBufferView, ChildContext, emptyBuffer, type WasmBuffer } from "./context.js";
 import { PluginRuntime } from "./lifecycle.js";
 import {
   ConnectionCloseType,
@@ -39,7 +39,7 @@ import type { WasmVm } from "./vm.js";
 const downstreamCloseDetails = "wasm_downstream_close";
 const upstreamCloseDetails = "wasm_upstream_close";
 
-export class NetworkContext extends HostContext implements NetworkFilter, ConnectionCallbacks {
+export class NetworkContext extends ChildContext implements NetworkFilter, ConnectionCallbacks {
   private readCallbacks: ReadFilterCallbacks | null = null;
   private writeCallbacks: WriteFilterCallbacks | null = null;
   /** Envoy network_downstream_data_buffer_ / network_upstream_data_buffer_. */
@@ -53,20 +53,8 @@ export class NetworkContext extends HostContext implements NetworkFilter, Connec
    * `root` is null for Envoy's "empty context" (the VM failed before the connection and the policy
    * is not fail-open): it closes the connection at its first callback.
    */
-  constructor(
-    vm: WasmVm,
-    private readonly root: RootContext | null,
-  ) {
-    super(vm, root ? vm.allocContextId() : 0, root?.plugin ?? null, root?.vmConfiguration ?? new Uint8Array(0));
-    if (root) vm.contexts.set(this.id, this);
-  }
-
-  override rootContext(): RootContext | null {
-    return this.root;
-  }
-
-  private get failed(): boolean {
-    return this.root === null || this.vm.failed;
+  constructor(vm: WasmVm, root: RootContext | null) {
+    super(vm, root);
   }
 
   // ------------------------------------------------------------------ HostContext
@@ -167,7 +155,7 @@ export class NetworkContext extends HostContext implements NetworkFilter, Connec
 
   /** The connection is destroyed: the context leaves the VM (Envoy's Context destructor). */
   onDestroy(): void {
-    if (this.root && this.vm.contexts.get(this.id) === this) this.vm.contexts.delete(this.id);
+    this.leaveVm();
   }
 
   // ------------------------------------------------------------------ close and teardown

@@ -25,7 +25,7 @@ import {
 } from "../http/filter.js";
 import type { HeaderMap } from "../http/header-map.js";
 import type { StreamInfo } from "../http/stream-info.js";
-import { BodyBufferView, emptyBuffer, HostContext, type WasmBuffer } from "./context.js";
+import { BodyBufferView, ChildContext, emptyBuffer, type WasmBuffer } from "./context.js";
 import type { RootContext } from "./root-context.js";
 import { BufferType, MapType, StreamType, WasmResult } from "./types.js";
 import type { WasmVm } from "./vm.js";
@@ -34,7 +34,7 @@ const failStreamDetails = "wasm_fail_stream";
 const closeStreamDetails = "wasm_close_stream";
 const grpcUnavailable = 14;
 
-export class StreamContext extends HostContext implements StreamFilter {
+export class StreamContext extends ChildContext implements StreamFilter {
   private decoderCallbacks: DecoderFilterCallbacks | null = null;
   private encoderCallbacks: EncoderFilterCallbacks | null = null;
   private requestHeaders: HeaderMap | null = null;
@@ -57,19 +57,10 @@ export class StreamContext extends HostContext implements StreamFilter {
    */
   constructor(
     vm: WasmVm,
-    private readonly root: RootContext | null,
+    root: RootContext | null,
     private readonly info: StreamInfo,
   ) {
-    super(vm, root ? vm.allocContextId() : 0, root?.plugin ?? null, root?.vmConfiguration ?? new Uint8Array(0));
-    if (root) vm.contexts.set(this.id, this);
-  }
-
-  override rootContext(): RootContext | null {
-    return this.root;
-  }
-
-  private get failed(): boolean {
-    return this.root === null || this.vm.failed;
+    super(vm, root);
   }
 
   // ------------------------------------------------------------------ HostContext: maps
@@ -335,7 +326,7 @@ export class StreamContext extends HostContext implements StreamFilter {
 
   private unregister(): void {
     this.destroyed = true;
-    if (this.root && this.vm.contexts.get(this.id) === this) this.vm.contexts.delete(this.id);
+    this.leaveVm();
   }
 
   // ------------------------------------------------------------------ calls + conversions (§3.6)
