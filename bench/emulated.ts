@@ -7,6 +7,7 @@
 import { encodeJson } from "../host/envoy/protos.js";
 import { Emulator, type EmulatedPlugin } from "../host/emulator/index.js";
 import { wat } from "../test/support/wat.js";
+import { noopPluginWat } from "./noop-plugin.js";
 import type { ModuleSetup } from "./setups.js";
 
 /** How the module is loaded and what its streams carry (bench/setups.ts). */
@@ -32,21 +33,6 @@ export interface EmulatedResult {
 }
 
 /** A plugin that does nothing: every callback returns Continue. */
-const noopPlugin = `(module
-  (memory (export "memory") 2)
-  (global $heap (mut i32) (i32.const 1024))
-  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $heap)) (global.set $heap (i32.add (local.get $p) (local.get $n))) (local.get $p))
-  (func (export "proxy_abi_version_0_2_1"))
-  (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
-  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_delete") (param i32)))`;
-
 /** A sidecar-to-sidecar request: Istio's peer metadata is on it, as in a mesh. */
 function requestHeaders(): Array<[string, string]> {
   const peer = encodeJson("google.protobuf.Struct", {
@@ -120,7 +106,7 @@ export async function measureEmulated(name: string, wasm: Uint8Array, o: Emulate
     : null;
   const plugin = await emu.loadPlugin({ wasm, name, rootId: o.rootId ?? name, vmId, configuration: o.configuration, concurrency: 1 });
   const module = new StreamLoop(emu, plugin, o);
-  const baseline = new StreamLoop(emu, await emu.loadPlugin({ wasm: await wat(noopPlugin), name: "noop", rootId: "noop", vmId: "noop", concurrency: 1 }));
+  const baseline = new StreamLoop(emu, await emu.loadPlugin({ wasm: await wat(noopPluginWat), name: "noop", rootId: "noop", vmId: "noop", concurrency: 1 }));
   // Timers set at configure fire (a singleton's fetch, the plugin's pick-up) before any stream.
   if (o.settleMs) emu.advance(o.settleMs);
 

@@ -3,9 +3,12 @@
 // suite (metadata-exchange, stats, retry-headers, rate-limit; those built in build/) before it.
 // Proxy and upstream run as their own processes, as they would in use. Next to req/s and latency,
 // the proxy's own CPU time per request is reported: on a shared 2-core machine it moves far less
-// than req/s. `npm run bench` calls proxyThroughput(); running this file directly prints the
-// results (options: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR
-// to write a V8 CPU profile of the proxy).
+// than req/s. Several rounds (router, then suite, each round) let the caller take medians over
+// pairs of neighbouring runs; a fixed offered rate (autocannon overallRate) measures both at the
+// same load, which separates the suite's CPU cost from how a saturated proxy behaves.
+// `npm run bench` calls proxyThroughput(); running this file directly prints the results
+// (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only,
+// --cpu-prof DIR to write a V8 CPU profile of the proxy).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -14,10 +17,20 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildDir } from "../host/build.js";
 import { bootstrap } from "../test/support/proxy.js";
+import { wat } from "../test/support/wat.js";
+import { noopPluginWat } from "./noop-plugin.js";
 import { filterSuite } from "./suite.js";
+
+/** What a run puts before the router: nothing, no-op Wasm modules (the host's plumbing), the suite. */
+export type ThroughputRunKind = "router" | "noop" | "suite";
 
 export interface ThroughputResult {
   name: string;
+  kind: ThroughputRunKind;
+  /** Which round of the measurement (0-based); each round runs the router alone, then the suite. */
+  round: number;
+  /** The offered load in requests/s, when fixed; absent: as fast as the proxy answers. */
+  offeredRate?: number;
   filters: string[];
   connections: number;
   durationSec: number;
@@ -45,6 +58,15 @@ export interface ThroughputOptions {
   proxyNodeArgs?: string[];
   /** Measure the filter suite only (skips the router-only run). */
   suiteOnly?: boolean;
+  /** Rounds of (router only, [no-op filters,] suite); default 1. */
+  rounds?: number;
+  /**
+   * Also run, in each round, as many no-op Wasm filters (bench/noop-plugin.ts, each its own VM) as
+   * the suite has filters: what the host's per-filter plumbing costs before any filter work.
+   */
+  noopFilters?: boolean;
+  /** A fixed offered load in requests/s over all connections; default: as fast as possible. */
+  offeredRate?: number;
 }
 
 interface AutocannonResult {
@@ -54,7 +76,7 @@ interface AutocannonResult {
   timeouts: number;
   non2xx: number;
 }
-type Autocannon = (opts: { url: string; connections: number; duration: number }) => Promise<AutocannonResult>;
+type Autocannon = (opts: { url: string; connections: number; duration: number; overallRate?: number }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const cli = new URL("../host/cli.js", import.meta.url).pathname;
@@ -88,6 +110,9 @@ function processCpuUs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+/** Seconds of load before each measured run. */
+const warmUpSec = 2;
+
 /** sysconf(_SC_CLK_TCK): 100 on every Linux Node runs on. */
 const clockTicksPerSecond = 100;
 
@@ -104,7 +129,14 @@ const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { 
 s.keepAliveTimeout = 60000;
 s.listen(0, "127.0.0.1", () => console.log("upstream port " + s.address().port));`;
 
-function wasmFilters(filters: typeof filterSuite): unknown[] {
+/** A Wasm filter of a run: its name (also root and VM id), module file and configuration. */
+interface BenchFilter {
+  name: string;
+  file: string;
+  configuration: Record<string, unknown>;
+}
+
+function wasmFilters(filters: BenchFilter[]): unknown[] {
   return filters.map((f) => ({
     name: "envoy.filters.http.wasm",
     typed_config: {
@@ -113,13 +145,13 @@ function wasmFilters(filters: typeof filterSuite): unknown[] {
         name: f.name,
         root_id: f.name,
         configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(f.configuration) },
-        vm_config: { vm_id: f.name, runtime: "envoy.wasm.runtime.v8", code: { local: { filename: join(buildDir, `${f.name}.wasm`) } } },
+        vm_config: { vm_id: f.name, runtime: "envoy.wasm.runtime.v8", code: { local: { filename: f.file } } },
       },
     },
   }));
 }
 
-async function measure(name: string, filters: typeof filterSuite, upstreamPort: number, o: Required<ThroughputOptions>): Promise<ThroughputResult> {
+async function measure(name: string, kind: ThroughputRunKind, round: number, filters: BenchFilter[], upstreamPort: number, o: Options): Promise<ThroughputResult> {
   const dir = mkdtempSync(join(tmpdir(), "proxy-bench-"));
   const config = join(dir, "bootstrap.yaml");
   writeFileSync(config, stringify(bootstrap(upstreamPort, { filters: wasmFilters(filters) })));
@@ -129,11 +161,21 @@ async function measure(name: string, filters: typeof filterSuite, upstreamPort: 
     o.proxyNodeArgs,
   );
   try {
+    // A short unmeasured load first, so that the measured one does not pay for JIT warm-up.
+    await autocannon({ url: `http://${match[1]}/bench`, connections: o.connections, duration: warmUpSec });
     const cpuBefore = processCpuUs(proc.pid);
-    const r = await autocannon({ url: `http://${match[1]}/bench`, connections: o.connections, duration: o.durationSec });
+    const r = await autocannon({
+      url: `http://${match[1]}/bench`,
+      connections: o.connections,
+      duration: o.durationSec,
+      ...(o.offeredRate === undefined ? {} : { overallRate: o.offeredRate }),
+    });
     const cpuAfter = processCpuUs(proc.pid);
     return {
       name,
+      kind,
+      round,
+      ...(o.offeredRate === undefined ? {} : { offeredRate: o.offeredRate }),
       filters: filters.map((f) => f.name),
       connections: o.connections,
       durationSec: o.durationSec,
@@ -154,27 +196,51 @@ async function measure(name: string, filters: typeof filterSuite, upstreamPort: 
   }
 }
 
-/** Runs the load: router only, then the filter suite (the filters whose build output exists). */
+type Options = Required<Omit<ThroughputOptions, "offeredRate">> & Pick<ThroughputOptions, "offeredRate">;
+
+/**
+ * Runs the load, round after round: router only, [no-op filters,] then the filter suite (the
+ * filters whose build output exists). Neighbouring runs share the machine's state, so compare them
+ * within a round.
+ */
 export async function proxyThroughput(options: ThroughputOptions = {}): Promise<ThroughputResult[]> {
-  const o = {
+  const o: Options = {
     connections: options.connections ?? 50,
     durationSec: options.durationSec ?? 10,
     concurrency: options.concurrency ?? 2,
     proxyNodeArgs: options.proxyNodeArgs ?? [],
     suiteOnly: options.suiteOnly ?? false,
+    rounds: options.rounds ?? 1,
+    noopFilters: options.noopFilters ?? false,
+    ...(options.offeredRate === undefined ? {} : { offeredRate: options.offeredRate }),
   };
+  const suite: BenchFilter[] = filterSuite
+    .map((f) => ({ ...f, file: join(buildDir, `${f.name}.wasm`) }))
+    .filter((f) => existsSync(f.file));
+  const modules = mkdtempSync(join(tmpdir(), "proxy-bench-noop-"));
   const { proc: upstream, match } = await spawnUntil(["-e", upstreamSource], /upstream port (\d+)/);
   try {
-    const results = o.suiteOnly ? [] : [await measure("no filter (router only)", [], Number(match[1]), o)];
-    const suite = filterSuite.filter((f) => existsSync(join(buildDir, `${f.name}.wasm`)));
-    if (suite.length) results.push(await measure("filter suite", suite, Number(match[1]), o));
+    const noop: BenchFilter[] = [];
+    if (o.noopFilters && suite.length) {
+      const file = join(modules, "noop.wasm");
+      writeFileSync(file, await wat(noopPluginWat));
+      for (let i = 1; i <= suite.length; i++) noop.push({ name: `noop-${i}`, file, configuration: {} });
+    }
+    const port = Number(match[1]);
+    const results: ThroughputResult[] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      if (!o.suiteOnly) results.push(await measure("no filter (router only)", "router", round, [], port, o));
+      if (noop.length && !o.suiteOnly) results.push(await measure(`no-op Wasm filters ×${noop.length}`, "noop", round, noop, port, o));
+      if (suite.length) results.push(await measure("filter suite", "suite", round, suite, port, o));
+    }
     return results;
   } finally {
     await stop(upstream);
+    rmSync(modules, { recursive: true, force: true });
   }
 }
 
-/** Options of a direct run: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR. */
+/** Options of a direct run: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only, --cpu-prof DIR. */
 function commandLineOptions(args: string[]): ThroughputOptions {
   const o: ThroughputOptions = {};
   for (let i = 0; i < args.length; i++) {
@@ -192,9 +258,12 @@ function commandLineOptions(args: string[]): ThroughputOptions {
     if (a === "--duration") o.durationSec = count();
     else if (a === "--connections") o.connections = count();
     else if (a === "--concurrency") o.concurrency = count();
+    else if (a === "--rounds") o.rounds = count();
+    else if (a === "--rate") o.offeredRate = count();
+    else if (a === "--noop") o.noopFilters = true;
     else if (a === "--suite-only") o.suiteOnly = true;
     else if (a === "--cpu-prof") o.proxyNodeArgs = ["--cpu-prof", `--cpu-prof-dir=${value()}`];
-    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --suite-only, --cpu-prof DIR)`);
+    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only, --cpu-prof DIR)`);
   }
   return o;
 }
@@ -206,8 +275,9 @@ if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
       (results) => {
         for (const r of results) {
           console.log(
-            `${r.name.padEnd(24)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
+            `#${r.round} ${r.name.padEnd(24)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
               `proxy CPU ${r.proxyCpuUsPerRequest?.toFixed(1) ?? "?"} µs/req  ` +
+              (r.offeredRate === undefined ? "" : `offered ${r.offeredRate} req/s  `) +
               `errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  [${r.filters.join(", ") || "-"}]`,
           );
         }

@@ -43,10 +43,27 @@ export function printReport(r: BenchResults): void {
   else {
     const t = r.throughput;
     table(
-      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, ${t.runs[0]!.durationSec} s): suite/bare ${t.ratio}, cost ${(t.cost * 100).toFixed(1)}%`,
-      ["run", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx", "filters"],
-      t.runs.map((x) => [x.name, x.requestsPerSec.toFixed(0), String(x.latencyP50Ms), String(x.latencyP99Ms), String(x.errors + x.timeouts), String(x.non2xx), x.filters.join(", ") || "-"]),
+      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, ${t.runs[0]!.durationSec} s per run): ` +
+        `suite/bare ${t.ratio} (median of rounds ${t.roundRatios.join(", ")}), cost ${(t.cost * 100).toFixed(1)}%`,
+      ["round", "run", "offered req/s", "req/s", "p50 ms", "p99 ms", "proxy CPU µs/req", "errors", "non-2xx", "filters"],
+      t.runs.map((x) => [
+        String(x.round), x.name, x.offeredRate === undefined ? "max" : String(x.offeredRate), x.requestsPerSec.toFixed(0), String(x.latencyP50Ms),
+        String(x.latencyP99Ms), x.proxyCpuUsPerRequest?.toFixed(1) ?? "-", String(x.errors + x.timeouts), String(x.non2xx), x.filters.join(", ") || "-",
+      ]),
     );
+    if (t.noopRatio !== undefined) {
+      console.log(
+        `No-op Wasm filters in the suite's place cost ${((1 - t.noopRatio) * 100).toFixed(1)}% of the throughput (ratio ${t.noopRatio}): ` +
+          "the host's per-filter plumbing, before any filter work.",
+      );
+    }
+    if (t.equalLoad) {
+      const e = t.equalLoad;
+      console.log(
+        `At the same offered load (${e.offeredRate} req/s) the suite adds ${(e.suiteCpuUsPerRequest - e.bareCpuUsPerRequest).toFixed(1)} µs of proxy CPU ` +
+          `per request (${e.bareCpuUsPerRequest.toFixed(1)} → ${e.suiteCpuUsPerRequest.toFixed(1)}).`,
+      );
+    }
   }
   table("Targets (reported, not enforced)", ["target", "measured", "status"], r.targets.map((t) => [t.target, t.measured, t.status]));
 }

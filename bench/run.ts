@@ -15,7 +15,7 @@ import { buildDir, findModules, projectRoot } from "../host/build.js";
 import { measureInstructions, type CallgrindOutcome } from "./callgrind.js";
 import { measureEmulated, type EmulatedResult } from "./emulated.js";
 import { measureLifecycle, type LifecycleResult } from "./lifecycle.js";
-import { proxyThroughput, type ThroughputResult } from "./proxy-throughput.js";
+import { proxyThroughput, type ThroughputResult, type ThroughputRunKind } from "./proxy-throughput.js";
 import { printReport } from "./report.js";
 import { moduleSetup } from "./setups.js";
 import { checkTargets, type TargetCheck } from "./targets.js";
@@ -33,10 +33,27 @@ export interface ModuleResult {
 }
 
 export interface ThroughputComparison {
+  /** Every run, round by round (router only, then the suite, in each round). */
   runs: ThroughputResult[];
-  /** Suite requests/s ÷ router-only requests/s, and the share of throughput the suite costs. */
+  /**
+   * Suite requests/s ÷ router-only requests/s: the median over rounds of each round's ratio (the
+   * two runs of a round are neighbours in time, so drift in the machine's load cancels), and the
+   * share of throughput the suite costs (1 − ratio).
+   */
   ratio: number;
   cost: number;
+  /** Each round's ratio, to show the spread. */
+  roundRatios: number[];
+  /**
+   * The same for as many no-op Wasm filters as the suite has (median of rounds): the share of the
+   * throughput the host's per-filter plumbing takes before any filter does anything.
+   */
+  noopRatio?: number;
+  /**
+   * Proxy CPU per request of both at the same offered load (60% of the suite's throughput): the
+   * suite's CPU cost per request without the effects of running a saturated proxy.
+   */
+  equalLoad?: { offeredRate: number; bareCpuUsPerRequest: number; suiteCpuUsPerRequest: number };
 }
 
 export interface BenchResults {
@@ -93,14 +110,45 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
   if (o.skipThroughput) return { notMeasured: "skipped (--skip-throughput)" };
   process.stderr.write("bench: local proxy throughput\n");
   try {
-    const runs = await proxyThroughput({ durationSec: o.quick ? 3 : 10, connections: 50 });
-    const [bare, suite] = runs;
-    if (!bare || !suite) return { notMeasured: "no filter of the suite is built" };
-    const ratio = suite.requestsPerSec / bare.requestsPerSec;
-    return { runs, ratio: Math.round(ratio * 1000) / 1000, cost: Math.round((1 - ratio) * 1000) / 1000 };
+    const rounds = o.quick ? 1 : 3;
+    const durationSec = o.quick ? 3 : 8;
+    const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true });
+    const roundRatios: number[] = [];
+    const noopRatios: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const run = (kind: ThroughputRunKind): ThroughputResult | undefined => runs.find((r) => r.round === round && r.kind === kind);
+      const bare = run("router");
+      const suite = run("suite");
+      const noop = run("noop");
+      if (!bare || !suite) return { notMeasured: "no filter of the suite is built" };
+      roundRatios.push(round3(suite.requestsPerSec / bare.requestsPerSec));
+      if (noop) noopRatios.push(round3(noop.requestsPerSec / bare.requestsPerSec));
+    }
+    const ratio = median(roundRatios);
+    const comparison: ThroughputComparison = {
+      runs,
+      ratio,
+      cost: round3(1 - ratio),
+      roundRatios,
+      ...(noopRatios.length ? { noopRatio: median(noopRatios) } : {}),
+    };
+    const suiteRate = median(runs.filter((r) => r.kind === "suite").map((r) => r.requestsPerSec));
+    const offeredRate = Math.max(100, Math.round((suiteRate * 0.6) / 100) * 100);
+    const [bare, suite] = await proxyThroughput({ durationSec, connections: 50, offeredRate });
+    if (bare?.proxyCpuUsPerRequest !== undefined && suite?.proxyCpuUsPerRequest !== undefined) {
+      runs.push(bare, suite);
+      comparison.equalLoad = { offeredRate, bareCpuUsPerRequest: bare.proxyCpuUsPerRequest, suiteCpuUsPerRequest: suite.proxyCpuUsPerRequest };
+    }
+    return comparison;
   } catch (e) {
     return notMeasured(e);
   }
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function main(): Promise<void> {

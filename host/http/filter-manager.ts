@@ -259,23 +259,16 @@ abstract class ActiveFilter {
     this.iterateFromCurrent = false;
   }
 
-  /** Runs a filter callback, then applies a continue the filter requested from inside it. */
-  runCallback<T>(call: () => T, after: (result: T) => boolean): boolean {
-    this.inCallback = true;
-    let result: T;
-    try {
-      result = call();
-    } finally {
-      this.inCallback = false;
-    }
-    const proceed = after(result);
-    if (this.continueRequested) {
-      this.continueRequested = false;
-      if (proceed) return true;
-      this.commonContinue();
-      return false;
-    }
-    return proceed;
+  /**
+   * After this filter's callback returned and its status was applied (`proceed`): a continue the
+   * filter requested from inside the callback takes effect now.
+   */
+  settle(proceed: boolean): boolean {
+    if (!this.continueRequested) return proceed;
+    this.continueRequested = false;
+    if (proceed) return true;
+    this.commonContinue();
+    return false;
   }
 
   abstract doHeaders(endStream: boolean): void;
@@ -529,13 +522,15 @@ export class FilterManager {
     for (let i = from ? from.index + 1 : 0; i < this.decoders.length; i++) {
       const f = this.decoders[i]!;
       f.endStream = endStream && continueDataEntry === null;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.DecodeHeaders, () => f.filter.decodeHeaders(headers, f.endStream)),
-        (status) => {
-          if (status === FilterHeadersStatus.ContinueAndDontEndStream) endStream = false;
-          return f.afterHeaders(status);
-        },
-      );
+      const saved = this.enterCallback(f, CallState.DecodeHeaders);
+      let status: FilterHeadersStatus;
+      try {
+        status = f.filter.decodeHeaders(headers, f.endStream);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      if (status === FilterHeadersStatus.ContinueAndDontEndStream) endStream = false;
+      const proceed = f.settle(f.afterHeaders(status));
       if (this.request.chainAborted || this.destroyed) return;
       // Stop unless this is the last filter: a terminal filter that stops still lets a body that
       // an earlier filter added through (Envoy's comment on the same check).
@@ -572,16 +567,18 @@ export class FilterManager {
       if (f.endStream) return;
       f.endStream = endStream && this.request.trailers === null;
       const lastFrame = endStream ? CallState.LastDataFrame : CallState.None;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.DecodeData | lastFrame, () => f.filter.decodeData(data, f.endStream)),
-        (status) => {
-          if (!trailersExisted && this.request.trailers && !trailersAddedBy) {
-            endStream = false;
-            trailersAddedBy = f;
-          }
-          return f.afterData(status, data);
-        },
-      );
+      const saved = this.enterCallback(f, CallState.DecodeData | lastFrame);
+      let status: FilterDataStatus;
+      try {
+        status = f.filter.decodeData(data, f.endStream);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      if (!trailersExisted && this.request.trailers && !trailersAddedBy) {
+        endStream = false;
+        trailersAddedBy = f;
+      }
+      const proceed = f.settle(f.afterData(status, data));
       if (this.request.chainAborted || this.destroyed) return;
       if (!proceed) {
         reachedEnd = false;
@@ -600,17 +597,17 @@ export class FilterManager {
     for (let i = this.startIndex(from, StartFrom.CurrentIfStoppedAll); i < this.decoders.length; i++) {
       const f = this.decoders[i]!;
       if (f.stoppedAll()) return;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.DecodeTrailers, () => f.filter.decodeTrailers(trailers)),
-        (status) => {
-          f.endStream = true;
-          if (status !== FilterTrailersStatus.Continue) {
-            f.iteration = IterationState.StopSingleIteration;
-            return false;
-          }
-          return true;
-        },
-      );
+      const saved = this.enterCallback(f, CallState.DecodeTrailers);
+      let status: FilterTrailersStatus;
+      try {
+        status = f.filter.decodeTrailers(trailers);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      f.endStream = true;
+      const stopped = status !== FilterTrailersStatus.Continue;
+      if (stopped) f.iteration = IterationState.StopSingleIteration;
+      const proceed = f.settle(!stopped);
       if (this.request.chainAborted || this.destroyed || !proceed) return;
     }
   }
@@ -637,13 +634,15 @@ export class FilterManager {
     for (let i = from ? from.index + 1 : 0; i < this.encoders.length; i++) {
       const f = this.encoders[i]!;
       f.endStream = endStream && continueDataEntry === null;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.EncodeHeaders, () => f.filter.encodeHeaders(headers, f.endStream)),
-        (status) => {
-          if (status === FilterHeadersStatus.ContinueAndDontEndStream) endStream = false;
-          return f.afterHeaders(status);
-        },
-      );
+      const saved = this.enterCallback(f, CallState.EncodeHeaders);
+      let status: FilterHeadersStatus;
+      try {
+        status = f.filter.encodeHeaders(headers, f.endStream);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      if (status === FilterHeadersStatus.ContinueAndDontEndStream) endStream = false;
+      const proceed = f.settle(f.afterHeaders(status));
       if (this.response.chainAborted || this.destroyed || this.responseHeadersSent) return;
       if (!proceed) {
         this.maybeContinueEncoding(continueDataEntry);
@@ -680,16 +679,18 @@ export class FilterManager {
       if (f.endStream) return;
       f.endStream = endStream && this.response.trailers === null;
       const lastFrame = endStream ? CallState.LastDataFrame : CallState.None;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.EncodeData | lastFrame, () => f.filter.encodeData(data, f.endStream)),
-        (status) => {
-          if (!trailersExisted && this.response.trailers && !trailersAddedBy) {
-            endStream = false;
-            trailersAddedBy = f;
-          }
-          return f.afterData(status, data);
-        },
-      );
+      const saved = this.enterCallback(f, CallState.EncodeData | lastFrame);
+      let status: FilterDataStatus;
+      try {
+        status = f.filter.encodeData(data, f.endStream);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      if (!trailersExisted && this.response.trailers && !trailersAddedBy) {
+        endStream = false;
+        trailersAddedBy = f;
+      }
+      const proceed = f.settle(f.afterData(status, data));
       if (this.response.chainAborted || this.destroyed || this.response.complete) return;
       if (!proceed) return;
     }
@@ -708,17 +709,17 @@ export class FilterManager {
     for (let i = this.startIndex(from, StartFrom.CurrentIfStoppedAll); i < this.encoders.length; i++) {
       const f = this.encoders[i]!;
       if (f.stoppedAll()) return;
-      const proceed = f.runCallback(
-        () => this.inCall(CallState.EncodeTrailers, () => f.filter.encodeTrailers(trailers)),
-        (status) => {
-          f.endStream = true;
-          if (status !== FilterTrailersStatus.Continue) {
-            f.iteration = IterationState.StopSingleIteration;
-            return false;
-          }
-          return true;
-        },
-      );
+      const saved = this.enterCallback(f, CallState.EncodeTrailers);
+      let status: FilterTrailersStatus;
+      try {
+        status = f.filter.encodeTrailers(trailers);
+      } finally {
+        this.leaveCallback(f, saved);
+      }
+      f.endStream = true;
+      const stopped = status !== FilterTrailersStatus.Continue;
+      if (stopped) f.iteration = IterationState.StopSingleIteration;
+      const proceed = f.settle(!stopped);
       if (this.response.chainAborted || this.destroyed || !proceed) return;
     }
     this.downstream.encodeTrailers(trailers);
@@ -874,14 +875,21 @@ export class FilterManager {
     return start === StartFrom.CurrentIfStoppedAll && from.iterateFromCurrent ? from.index : from.index + 1;
   }
 
-  private inCall<T>(state: CallState, call: () => T): T {
+  /**
+   * Enters `filter`'s callback under Envoy's call state `state`; returns the state to restore in
+   * leaveCallback. Every iterate* method brackets its filter calls with the pair (in try/finally)
+   * rather than passing closures: this runs for every filter on every frame of every request.
+   */
+  private enterCallback(filter: ActiveFilter, state: CallState): CallState {
     const saved = this.callState;
     this.callState = state;
-    try {
-      return call();
-    } finally {
-      this.callState = saved;
-    }
+    filter.inCallback = true;
+    return saved;
+  }
+
+  private leaveCallback(filter: ActiveFilter, saved: CallState): void {
+    this.callState = saved;
+    filter.inCallback = false;
   }
 }
 
