@@ -217,11 +217,12 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   const suite: BenchFilter[] = filterSuite
     .map((f) => ({ ...f, file: join(buildDir, `${f.name}.wasm`) }))
     .filter((f) => existsSync(f.file));
-  const modules = mkdtempSync(join(tmpdir(), "proxy-bench-noop-"));
+  let modules: string | undefined;
   const { proc: upstream, match } = await spawnUntil(["-e", upstreamSource], /upstream port (\d+)/);
   try {
     const noop: BenchFilter[] = [];
     if (o.noopFilters && suite.length) {
+      modules = mkdtempSync(join(tmpdir(), "proxy-bench-noop-"));
       const file = join(modules, "noop.wasm");
       writeFileSync(file, await wat(noopPluginWat));
       for (let i = 1; i <= suite.length; i++) noop.push({ name: `noop-${i}`, file, configuration: {} });
@@ -236,7 +237,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
     return results;
   } finally {
     await stop(upstream);
-    rmSync(modules, { recursive: true, force: true });
+    if (modules) rmSync(modules, { recursive: true, force: true });
   }
 }
 
