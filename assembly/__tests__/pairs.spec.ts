@@ -1,7 +1,8 @@
 // Header pairs (proxy-wasm-abi.md §5.1): exact layout, round trips, and rejection of exactly what
 // proxy-wasm-cpp-host's PairsUtil::toPairs rejects.
 import {
-  Header, HeaderBytes, PAIRS_MAX_BYTES, decodePairs, decodePairsBytes, encodePairs, encodePairsBytes, findHeader,
+  Header, HeaderBytes, PAIRS_MAX_BYTES, decodePairs, decodePairsBytes, encodePairs, encodePairsBytes, findHeader, findPairValuesBytes,
+  validatePairs,
 } from "../codec/pairs";
 import { bytesOf, fromHex, hexOf, utf8 } from "./helpers";
 
@@ -141,5 +142,57 @@ describe("bytes variants", () => {
   it("reject the same malformed input as the string decoder", () => {
     expect(decodePairsBytes(fromHex(pairsHeader(1, [1, 1]) + "6100310000"))).toBeNull();
     expect(decodePairsBytes(bytesOf([2, 0]))).toBeNull();
+  });
+});
+
+// x-a: "1", x-b: "", x-a: "2", x-c: "3" (a repeated name and an empty value).
+const LOOKUP_MAP = encodePairsBytes([
+  new HeaderBytes(utf8("x-a"), utf8("1")), new HeaderBytes(utf8("x-b"), utf8("")),
+  new HeaderBytes(utf8("x-a"), utf8("2")), new HeaderBytes(utf8("x-c"), utf8("3")),
+])!;
+
+function findIn(names: string[], values: Array<ArrayBuffer | null>): i32 {
+  const bytes = names.map<ArrayBuffer>((n: string): ArrayBuffer => utf8(n));
+  const ptr = changetype<usize>(LOOKUP_MAP);
+  return findPairValuesBytes(ptr, validatePairs(ptr, LOOKUP_MAP.byteLength), bytes, values);
+}
+
+describe("findPairValuesBytes", () => {
+  it("gives the first value of each name, null where absent, and how many were found", () => {
+    const values = new Array<ArrayBuffer | null>();
+    expect(findIn(["x-a", "x-missing", "x-c"], values)).toBe(2);
+    expect(values.length).toBe(3);
+    expect(hexOf(values[0]!)).toBe("31");
+    expect(values[1]).toBeNull();
+    expect(hexOf(values[2]!)).toBe("33");
+  });
+
+  it("tells a present empty value (empty bytes) from an absent one (null)", () => {
+    const values = new Array<ArrayBuffer | null>();
+    expect(findIn(["x-b"], values)).toBe(1);
+    expect(values[0]).not.toBeNull();
+    expect(values[0]!.byteLength).toBe(0);
+  });
+
+  it("lower-cases ASCII in the names, as Envoy's lookup does, and nothing else", () => {
+    const values = new Array<ArrayBuffer | null>();
+    expect(findIn(["X-A", "x-Ä"], values)).toBe(1);
+    expect(hexOf(values[0]!)).toBe("31");
+    expect(values[1]).toBeNull();
+  });
+
+  it("clears what a reused array held before", () => {
+    const values = new Array<ArrayBuffer | null>();
+    expect(findIn(["x-a", "x-c"], values)).toBe(2);
+    expect(findIn(["x-missing", "x-other"], values)).toBe(0);
+    expect(values[0]).toBeNull();
+    expect(values[1]).toBeNull();
+  });
+
+  it("finds nothing in an empty map", () => {
+    const values = new Array<ArrayBuffer | null>();
+    values.push(utf8("stale"));
+    expect(findPairValuesBytes(0, 0, [utf8("x-a")], values)).toBe(0);
+    expect(values[0]).toBeNull();
   });
 });

@@ -8,7 +8,8 @@ import {
 } from "../abi/imports";
 import { MapType, WasmResult } from "../abi/enums";
 import {
-  Header, HeaderBytes, pairsBytesSize, pairsMaxSize, readPairs, readPairsBytes, validatePairs, writePairs, writePairsBytes,
+  Header, HeaderBytes, findPairValuesBytes, pairsBytesSize, pairsMaxSize, readPairs, readPairsBytes, validatePairs, writePairs,
+  writePairsBytes,
 } from "../codec/pairs";
 import {
   OUT_PTR, OUT_SIZE, OUT_VALUE, clearOut, encodeArg, encodedSize, maxUtf8, releaseOut, reserveScratch, takeBytes,
@@ -63,6 +64,21 @@ export function getHeaderMapPairsBytes(map: MapType): HeaderBytes[] {
   const out = readPairsBytes(load<usize>(OUT_PTR), count);
   releaseOut();
   return out;
+}
+
+/**
+ * Several lookups in one host call: for each of `names`, the value getHeaderMapValueBytes would
+ * return (the first one if repeated, null if absent), written to `values` (one slot per name; pass
+ * the same array on every request). One proxy_get_header_map_pairs instead of one
+ * proxy_get_header_map_value per name, for a filter that checks several headers which are usually
+ * absent. Returns how many were found, or -1 if the map could not be read (all null then).
+ */
+export function getHeaderMapValuesBytes(map: MapType, names: ArrayBuffer[], values: Array<ArrayBuffer | null>): i32 {
+  const count = fetchPairs(map);
+  const found = findPairValuesBytes(load<usize>(OUT_PTR), count < 0 ? 0 : count, names, values);
+  if (count < 0) return -1;
+  releaseOut();
+  return found;
 }
 
 /**

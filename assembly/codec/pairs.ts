@@ -82,6 +82,45 @@ export function readPairsBytes(ptr: usize, count: i32): HeaderBytes[] {
   return out;
 }
 
+/**
+ * For each of `names`, the first value in the validated pairs at `ptr` (`count` from validatePairs)
+ * as a byte copy, or null where absent; `values` takes one slot per name. A name matches a key
+ * whose bytes equal the name lower-cased in ASCII, which is how Envoy's lookup reads a map whose
+ * keys are lower-case (Http::LowerCaseString). Returns how many names were found. Only found
+ * values are copied: looking for headers that are usually absent allocates nothing.
+ */
+export function findPairValuesBytes(ptr: usize, count: i32, names: ArrayBuffer[], values: Array<ArrayBuffer | null>): i32 {
+  const n = names.length;
+  if (values.length != n) values.length = n;
+  for (let j = 0; j < n; j++) unchecked((values[j] = null));
+  let found = 0;
+  let data = ptr + 4 + <usize>count * 8;
+  for (let i = 0; i < count && found < n; i++) {
+    const nameSize = <usize>load<u32>(ptr + 4 + <usize>i * 8);
+    const valueSize = <usize>load<u32>(ptr + 8 + <usize>i * 8);
+    const valuePtr = data + nameSize + 1;
+    for (let j = 0; j < n; j++) {
+      const name = unchecked(names[j]);
+      if (<usize>name.byteLength != nameSize || unchecked(values[j]) !== null) continue;
+      if (!keyEqualsLowerAscii(data, changetype<usize>(name), nameSize)) continue;
+      unchecked((values[j] = copyBytes(valuePtr, valueSize)));
+      found++;
+    }
+    data = valuePtr + valueSize + 1;
+  }
+  return found;
+}
+
+/** Whether the `size` key bytes at `key` equal the name bytes at `name` with A-Z lower-cased. */
+function keyEqualsLowerAscii(key: usize, name: usize, size: usize): bool {
+  for (let k: usize = 0; k < size; k++) {
+    let c = <u32>load<u8>(name + k);
+    if (c - 0x41 < 26) c += 0x20;
+    if (c != <u32>load<u8>(key + k)) return false;
+  }
+  return true;
+}
+
 function copyBytes(ptr: usize, size: usize): ArrayBuffer {
   const out = new ArrayBuffer(<i32>size);
   memory.copy(changetype<usize>(out), ptr, size);

@@ -374,6 +374,14 @@ class ActiveEncoderFilter extends ActiveFilter implements EncoderFilterCallbacks
   }
 }
 
+// What each direction does when its buffer fills up; shared by every stream (a stream makes none).
+/** Envoy ActiveStreamDecoderFilter::requestDataTooLarge. */
+const requestDataTooLarge: LocalReply = Object.freeze({ status: 413, body: "Payload Too Large", grpcStatus: null, details: "request_payload_too_large" });
+/** Envoy ActiveStreamEncoderFilter::responseDataTooLarge. */
+const responseDataTooLarge: LocalReply = Object.freeze({ status: 500, body: "Internal Server Error", grpcStatus: null, details: "response_payload_too_large" });
+const requestAboveHighWatermark = (d: DownstreamCallbacks): void => d.onDecoderFilterAboveWriteBufferHighWatermark?.();
+const responseAboveHighWatermark = (d: DownstreamCallbacks): void => d.onEncoderFilterAboveWriteBufferHighWatermark?.();
+
 export class FilterManager {
   readonly streamInfo: StreamInfo;
   readonly downstream: DownstreamCallbacks;
@@ -384,17 +392,9 @@ export class FilterManager {
   private readonly encoders: ActiveEncoderFilter[] = [];
 
   /** @internal Request-side state (Envoy ActiveStreamDecoderFilter side). */
-  readonly request = new Direction(
-    // Envoy ActiveStreamDecoderFilter::requestDataTooLarge.
-    { status: 413, body: "Payload Too Large", grpcStatus: null, details: "request_payload_too_large" },
-    (d) => d.onDecoderFilterAboveWriteBufferHighWatermark?.(),
-  );
+  readonly request = new Direction(requestDataTooLarge, requestAboveHighWatermark);
   /** @internal Response-side state. */
-  readonly response = new Direction(
-    // Envoy ActiveStreamEncoderFilter::responseDataTooLarge.
-    { status: 500, body: "Internal Server Error", grpcStatus: null, details: "response_payload_too_large" },
-    (d) => d.onEncoderFilterAboveWriteBufferHighWatermark?.(),
-  );
+  readonly response = new Direction(responseDataTooLarge, responseAboveHighWatermark);
   callState = CallState.None;
   /** Response headers reached the downstream side. */
   responseHeadersSent = false;

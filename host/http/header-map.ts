@@ -98,6 +98,11 @@ export class HeaderMap {
     return this.list.map((e) => [e[0], e[1]]);
   }
 
+  /** The entries themselves, in order, for a reader that neither keeps nor changes them. */
+  entryList(): ReadonlyArray<Readonly<HeaderEntry>> {
+    return this.list;
+  }
+
   [Symbol.iterator](): IterableIterator<HeaderEntry> {
     return this.entries()[Symbol.iterator]();
   }

@@ -15,6 +15,7 @@ import type { Counter, Gauge, Histogram, ServerContext } from "../envoy/server-c
 import type { AbiVersion } from "./abi.js";
 import type { CompiledModule } from "./loader.js";
 import { WasmLoadError } from "./loader.js";
+import { pairsSize } from "./pairs.js";
 import type { SharedState } from "./shared-state.js";
 import { FailState, MetricType, WasmResult } from "./types.js";
 
@@ -381,6 +382,47 @@ export class WasmVm {
       ptr = p;
     }
     return this.setWord(ptrPtr, ptr) && this.setWord(sizePtr, size);
+  }
+
+  /**
+   * copyToPointerSize of header pairs (proxy-wasm-abi.md §5.1): the bytes encodePairs would make,
+   * written straight into the VM's block (an empty map is 0, 0 without an allocation, as cpp-host
+   * returns it). Filters read whole maps on every request; an intermediate buffer and a native
+   * write per string would cost more than the copy itself.
+   */
+  copyPairsToPointerSize(pairs: ReadonlyArray<readonly [string, string]>, ptrPtr: number, sizePtr: number): boolean {
+    const n = pairs.length;
+    if (n === 0) return this.setWord(ptrPtr, 0) && this.setWord(sizePtr, 0);
+    const size = pairsSize(pairs);
+    const p = this.allocMemory(size);
+    if (p === null) return false;
+    const u8 = this.bytes;
+    const view = this.dataView;
+    view.setUint32(p, n, true);
+    // One pass: the size table entry and the strings of each pair.
+    let table = p + 4;
+    let pos = table + n * 8;
+    for (let i = 0; i < n; i++) {
+      const pair = pairs[i]!;
+      const k = pair[0];
+      const v = pair[1];
+      view.setUint32(table, k.length, true);
+      view.setUint32(table + 4, v.length, true);
+      table += 8;
+      pos = this.putLatin1(u8, k, pos);
+      u8[pos++] = 0;
+      pos = this.putLatin1(u8, v, pos);
+      u8[pos++] = 0;
+    }
+    return this.setWord(ptrPtr, p) && this.setWord(sizePtr, size);
+  }
+
+  /** Writes a latin1 string at `pos` (short ones byte by byte: cheaper than a native write). */
+  private putLatin1(u8: Uint8Array, s: string, pos: number): number {
+    const n = s.length;
+    if (n > 48) return pos + this.buf.write(s, pos, n, "latin1");
+    for (let i = 0; i < n; i++) u8[pos + i] = s.charCodeAt(i);
+    return pos + n;
   }
 
   /** copyToPointerSize for an 8-byte little-endian integer (serialized int/uint/duration/timestamp). */

@@ -3,7 +3,7 @@
 // error results (BadArgument, NotFound, InvalidMemoryAccess).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodePairs } from "../../host/wasm/pairs.js";
+import { decodePairs, encodePairs } from "../../host/wasm/pairs.js";
 import { WasmResult } from "../../host/wasm/types.js";
 import { ALLOC_COUNT, loadProbe, pairs, readOut, requestHeaders, res } from "./wat-kit.js";
 
@@ -64,7 +64,10 @@ describe("header map host calls in proxy_on_request_headers", () => {
   it("reads, edits and sizes the request headers like Envoy", async () => {
     const { emu, plugin } = await loadProbe({ imports: mapImports, strings, callbacks: { proxy_on_request_headers: body } });
     const s = emu.newStream();
-    const headers: Array<[string, string]> = [...Object.entries(requestHeaders), ["x-foo", "a"], ["x-foo", "b"], ["x-rep", "1"], ["x-rep", "2"]];
+    // A value longer than the host's byte-by-byte copy handles, and one with a latin1 byte.
+    const headers: Array<[string, string]> = [
+      ...Object.entries(requestHeaders), ["x-foo", "a"], ["x-foo", "b"], ["x-rep", "1"], ["x-rep", "2"], ["x-long", "L".repeat(100)], ["x-latin1", "caf\u00e9"],
+    ];
     const status = s.sendRequestHeaders(headers, { endStream: true });
     assert.equal(status, 0);
     const st = (i: number) => plugin.readU32(res(i));
@@ -80,6 +83,7 @@ describe("header map host calls in proxy_on_request_headers", () => {
     assert.equal(st(5), WasmResult.InvalidMemoryAccess);
     assert.equal(st(6), WasmResult.Ok);
     assert.deepEqual(decodePairs(readOut(plugin, res(47), res(48))), headers);
+    assert.deepEqual(readOut(plugin, res(47), res(48)), encodePairs(headers), "byte for byte the §5.1 encoding");
     // Empty map: OK with 0,0 and the allocator is not called.
     assert.equal(st(8), WasmResult.Ok);
     assert.equal(plugin.readU32(res(49)), 0);

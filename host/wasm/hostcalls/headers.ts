@@ -1,12 +1,10 @@
 // Header, trailer and metadata maps (proxy-wasm-abi.md §2.5, §4.3, §5.1), as Envoy's Context
 // implements them: keys lower-cased, first value on get, byte size for get_header_map_size,
 // malformed pair buffers read as an empty map, availability per phase.
-import { encodePairs, decodePairs } from "../pairs.js";
+import { decodePairs } from "../pairs.js";
 import { mapTypeMax, WasmResult } from "../types.js";
 import type { WasmVm } from "../vm.js";
 import { contextOf, lowerCaseHeaderName, type HostFunctions } from "./common.js";
-
-const empty = new Uint8Array(0);
 
 export const headerHostFunctions: HostFunctions = {
   proxy_get_header_map_value(vm: WasmVm, type: number, keyPtr: number, keySize: number, valuePtrPtr: number, valueSizePtr: number): number {
@@ -32,9 +30,7 @@ export const headerHostFunctions: HostFunctions = {
   proxy_get_header_map_pairs(vm: WasmVm, type: number, ptrPtr: number, sizePtr: number): number {
     if (type > mapTypeMax) return WasmResult.BadArgument;
     const map = contextOf(vm).getConstMap(type);
-    const pairs = map ? map.entries() : [];
-    const bytes = pairs.length === 0 ? empty : encodePairs(pairs);
-    return vm.copyToPointerSize(bytes, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    return vm.copyPairsToPointerSize(map ? map.entryList() : [], ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },
 
   // Removes every entry then adds the pairs; a malformed buffer parses as empty and wipes the map.
