@@ -373,12 +373,17 @@ export class WasmVm {
    * strings), written straight into the block without an intermediate buffer.
    */
   copyStringToPointerSize(value: string, encoding: "latin1" | "utf8", ptrPtr: number, sizePtr: number): boolean {
-    const size = encoding === "latin1" ? value.length : Buffer.byteLength(value, "utf8");
+    const n = value.length;
+    // Short ASCII strings (most property values: names, addresses) are the same in both encodings
+    // and are copied byte by byte, without the native size and write calls.
+    const bytewise = n <= shortString && (encoding === "latin1" || isAscii(value));
+    const size = bytewise || encoding === "latin1" ? n : Buffer.byteLength(value, "utf8");
     let ptr = 0;
     if (size > 0) {
       const p = this.allocMemory(size);
       if (p === null) return false;
-      this.buf.write(value, p, size, encoding);
+      if (bytewise) this.putLatin1(this.bytes, value, p);
+      else this.buf.write(value, p, size, encoding);
       ptr = p;
     }
     return this.setWord(ptrPtr, ptr) && this.setWord(sizePtr, size);
@@ -420,7 +425,7 @@ export class WasmVm {
   /** Writes a latin1 string at `pos` (short ones byte by byte: cheaper than a native write). */
   private putLatin1(u8: Uint8Array, s: string, pos: number): number {
     const n = s.length;
-    if (n > 48) return pos + this.buf.write(s, pos, n, "latin1");
+    if (n > shortString) return pos + this.buf.write(s, pos, n, "latin1");
     for (let i = 0; i < n; i++) u8[pos + i] = s.charCodeAt(i);
     return pos + n;
   }
@@ -558,6 +563,14 @@ export class WasmVm {
     });
     return message;
   }
+}
+
+/** Strings up to this length are copied into the VM by a JS loop rather than a native write. */
+const shortString = 48;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** The intern table of getLatin1 (process-wide: every VM reads the same names). */
