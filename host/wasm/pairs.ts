@@ -16,20 +16,51 @@ export function pairsSize(pairs: ReadonlyArray<readonly [string, string]>): numb
 
 export function encodePairs(pairs: ReadonlyArray<readonly [string, string]>): Buffer {
   const out = Buffer.allocUnsafe(pairsSize(pairs));
-  out.writeUInt32LE(pairs.length, 0);
-  let pos = 4;
-  for (const [k, v] of pairs) {
-    out.writeUInt32LE(k.length, pos);
-    out.writeUInt32LE(v.length, pos + 4);
-    pos += 8;
-  }
-  for (const [k, v] of pairs) {
-    pos += out.write(k, pos, "latin1");
-    out[pos++] = 0;
-    pos += out.write(v, pos, "latin1");
-    out[pos++] = 0;
-  }
+  writePairs(pairs, out, 0);
   return out;
+}
+
+/**
+ * Writes the encoding of `pairs` into `out` at `at` (pairsSize(pairs) bytes): the one writer of
+ * the layout, used for a fresh buffer and straight into a VM's memory alike.
+ */
+export function writePairs(pairs: ReadonlyArray<readonly [string, string]>, out: Buffer, at: number): void {
+  const n = pairs.length;
+  putU32(out, n, at);
+  // One pass: the size table entry and the strings of each pair.
+  let table = at + 4;
+  let pos = table + n * 8;
+  for (let i = 0; i < n; i++) {
+    const pair = pairs[i]!;
+    const k = pair[0];
+    const v = pair[1];
+    putU32(out, k.length, table);
+    putU32(out, v.length, table + 4);
+    table += 8;
+    pos = putLatin1(out, k, pos);
+    out[pos++] = 0;
+    pos = putLatin1(out, v, pos);
+    out[pos++] = 0;
+  }
+}
+
+/** A little-endian u32 by byte stores (Buffer#writeUInt32LE checks its arguments on every call). */
+function putU32(out: Uint8Array, value: number, at: number): void {
+  out[at] = value;
+  out[at + 1] = value >>> 8;
+  out[at + 2] = value >>> 16;
+  out[at + 3] = value >>> 24;
+}
+
+/** Strings up to this length are copied char by char: cheaper than a native write call. */
+export const shortString = 48;
+
+/** Writes a latin1 string at `pos`; returns the position after it. */
+export function putLatin1(out: Buffer, s: string, pos: number): number {
+  const n = s.length;
+  if (n > shortString) return pos + out.write(s, pos, n, "latin1");
+  for (let i = 0; i < n; i++) out[pos + i] = s.charCodeAt(i);
+  return pos + n;
 }
 
 /**

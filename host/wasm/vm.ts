@@ -15,7 +15,7 @@ import type { Counter, Gauge, Histogram, ServerContext } from "../envoy/server-c
 import type { AbiVersion } from "./abi.js";
 import type { CompiledModule } from "./loader.js";
 import { WasmLoadError } from "./loader.js";
-import { pairsSize } from "./pairs.js";
+import { pairsSize, putLatin1, shortString, writePairs } from "./pairs.js";
 import type { SharedState } from "./shared-state.js";
 import { FailState, MetricType, WasmResult } from "./types.js";
 
@@ -382,7 +382,8 @@ export class WasmVm {
     if (size > 0) {
       const p = this.allocMemory(size);
       if (p === null) return false;
-      if (bytewise) this.putLatin1(this.bytes, value, p);
+      // allocMemory checked the block against fresh views (memory.grow replaces the buffer).
+      if (bytewise) putLatin1(this.buf, value, p);
       else this.buf.write(value, p, size, encoding);
       ptr = p;
     }
@@ -401,33 +402,8 @@ export class WasmVm {
     const size = pairsSize(pairs);
     const p = this.allocMemory(size);
     if (p === null) return false;
-    const u8 = this.bytes;
-    const view = this.dataView;
-    view.setUint32(p, n, true);
-    // One pass: the size table entry and the strings of each pair.
-    let table = p + 4;
-    let pos = table + n * 8;
-    for (let i = 0; i < n; i++) {
-      const pair = pairs[i]!;
-      const k = pair[0];
-      const v = pair[1];
-      view.setUint32(table, k.length, true);
-      view.setUint32(table + 4, v.length, true);
-      table += 8;
-      pos = this.putLatin1(u8, k, pos);
-      u8[pos++] = 0;
-      pos = this.putLatin1(u8, v, pos);
-      u8[pos++] = 0;
-    }
+    writePairs(pairs, this.buf, p); // this.buf is fresh: allocMemory re-read the memory
     return this.setWord(ptrPtr, p) && this.setWord(sizePtr, size);
-  }
-
-  /** Writes a latin1 string at `pos` (short ones byte by byte: cheaper than a native write). */
-  private putLatin1(u8: Uint8Array, s: string, pos: number): number {
-    const n = s.length;
-    if (n > shortString) return pos + this.buf.write(s, pos, n, "latin1");
-    for (let i = 0; i < n; i++) u8[pos + i] = s.charCodeAt(i);
-    return pos + n;
   }
 
   /** copyToPointerSize for an 8-byte little-endian integer (serialized int/uint/duration/timestamp). */
@@ -564,9 +540,6 @@ export class WasmVm {
     return message;
   }
 }
-
-/** Strings up to this length are copied into the VM by a JS loop rather than a native write. */
-const shortString = 48;
 
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
