@@ -7,22 +7,25 @@
 // pairs of neighbouring runs; a fixed offered rate (autocannon overallRate) measures both at the
 // same load, which separates the suite's CPU cost from how a saturated proxy behaves.
 // `npm run bench` calls proxyThroughput(); running this file directly prints the results
-// (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only,
-// --cpu-prof DIR to write a V8 CPU profile of the proxy).
+// (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors,
+// --suite-only, --cpu-prof DIR to write a V8 CPU profile of the proxy).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { buildDir } from "../host/build.js";
+import { buildDir, projectRoot } from "../host/build.js";
 import { bootstrap } from "../test/support/proxy.js";
 import { wat } from "../test/support/wat.js";
 import { noopPluginWat } from "./noop-plugin.js";
 import { filterSuite } from "./suite.js";
 
-/** What a run puts before the router: nothing, no-op Wasm modules (the host's plumbing), the suite. */
-export type ThroughputRunKind = "router" | "noop" | "suite";
+/**
+ * What a run puts before the router: nothing, no-op Wasm modules (the host's plumbing), the
+ * suite's WAT floors (the host's plumbing and the suite's host calls), the suite.
+ */
+export type ThroughputRunKind = "router" | "noop" | "floors" | "suite";
 
 export interface ThroughputResult {
   name: string;
@@ -65,6 +68,12 @@ export interface ThroughputOptions {
    * the suite has filters: what the host's per-filter plumbing costs before any filter work.
    */
   noopFilters?: boolean;
+  /**
+   * Also run, in each round, the suite's hand-written WAT floors (bench/floors/<name>.wat, each its
+   * own VM): the same host calls per request as the suite with no SDK or filter logic around them,
+   * so the share of the suite's cost that is the host's.
+   */
+  floorFilters?: boolean;
   /** A fixed offered load in requests/s over all connections; default: as fast as possible. */
   offeredRate?: number;
 }
@@ -212,6 +221,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
     suiteOnly: options.suiteOnly ?? false,
     rounds: options.rounds ?? 1,
     noopFilters: options.noopFilters ?? false,
+    floorFilters: options.floorFilters ?? false,
     ...(options.offeredRate === undefined ? {} : { offeredRate: options.offeredRate }),
   };
   const suite: BenchFilter[] = filterSuite
@@ -222,16 +232,26 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   try {
     const noop: BenchFilter[] = [];
     if (o.noopFilters && suite.length) {
-      modules = mkdtempSync(join(tmpdir(), "proxy-bench-noop-"));
+      modules ??= mkdtempSync(join(tmpdir(), "proxy-bench-modules-"));
       const file = join(modules, "noop.wasm");
       writeFileSync(file, await wat(noopPluginWat));
       for (let i = 1; i <= suite.length; i++) noop.push({ name: `noop-${i}`, file, configuration: {} });
+    }
+    const floors: BenchFilter[] = [];
+    if (o.floorFilters && suite.length) {
+      modules ??= mkdtempSync(join(tmpdir(), "proxy-bench-modules-"));
+      for (const f of suite) {
+        const file = join(modules, `floor-${f.name}.wasm`);
+        writeFileSync(file, await wat(readFileSync(join(projectRoot, "bench", "floors", `${f.name}.wat`), "utf8")));
+        floors.push({ name: `floor-${f.name}`, file, configuration: {} });
+      }
     }
     const port = Number(match[1]);
     const results: ThroughputResult[] = [];
     for (let round = 0; round < o.rounds; round++) {
       if (!o.suiteOnly) results.push(await measure("no filter (router only)", "router", round, [], port, o));
       if (noop.length && !o.suiteOnly) results.push(await measure(`no-op Wasm filters ×${noop.length}`, "noop", round, noop, port, o));
+      if (floors.length && !o.suiteOnly) results.push(await measure("suite's WAT floors", "floors", round, floors, port, o));
       if (suite.length) results.push(await measure("filter suite", "suite", round, suite, port, o));
     }
     return results;
@@ -241,7 +261,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   }
 }
 
-/** Options of a direct run: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only, --cpu-prof DIR. */
+/** Options of a direct run: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR. */
 function commandLineOptions(args: string[]): ThroughputOptions {
   const o: ThroughputOptions = {};
   for (let i = 0; i < args.length; i++) {
@@ -262,9 +282,10 @@ function commandLineOptions(args: string[]): ThroughputOptions {
     else if (a === "--rounds") o.rounds = count();
     else if (a === "--rate") o.offeredRate = count();
     else if (a === "--noop") o.noopFilters = true;
+    else if (a === "--floors") o.floorFilters = true;
     else if (a === "--suite-only") o.suiteOnly = true;
     else if (a === "--cpu-prof") o.proxyNodeArgs = ["--cpu-prof", `--cpu-prof-dir=${value()}`];
-    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --suite-only, --cpu-prof DIR)`);
+    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR)`);
   }
   return o;
 }

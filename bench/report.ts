@@ -57,6 +57,12 @@ export function printReport(r: BenchResults): void {
           "the host's per-filter plumbing, before any filter work.",
       );
     }
+    if (t.floorRatio !== undefined) {
+      console.log(
+        `The suite's hand-written WAT floors in its place cost ${((1 - t.floorRatio) * 100).toFixed(1)}% (ratio ${t.floorRatio}): ` +
+          "the plumbing plus the suite's own host calls, the part of its cost no guest can remove.",
+      );
+    }
     if (t.equalLoad) {
       const e = t.equalLoad;
       console.log(

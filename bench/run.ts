@@ -33,7 +33,7 @@ export interface ModuleResult {
 }
 
 export interface ThroughputComparison {
-  /** Every run, round by round (router only, then the suite, in each round). */
+  /** Every run, round by round (router only, no-op filters, WAT floors, then the suite, in each round). */
   runs: ThroughputResult[];
   /**
    * Suite requests/s ÷ router-only requests/s: the median over rounds of each round's ratio (the
@@ -49,6 +49,12 @@ export interface ThroughputComparison {
    * throughput the host's per-filter plumbing takes before any filter does anything.
    */
   noopRatio?: number;
+  /**
+   * The same for the suite's hand-written WAT floors (median of rounds): the host's plumbing plus
+   * the suite's own host calls, with no SDK or filter logic; the part of the suite's cost that no
+   * guest can remove.
+   */
+  floorRatio?: number;
   /**
    * Proxy CPU per request of both at the same offered load (60% of the suite's throughput): the
    * suite's CPU cost per request without the effects of running a saturated proxy.
@@ -112,17 +118,20 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
   try {
     const rounds = o.quick ? 1 : 3;
     const durationSec = o.quick ? 3 : 8;
-    const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true });
+    const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true, floorFilters: true });
     const roundRatios: number[] = [];
     const noopRatios: number[] = [];
+    const floorRatios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const run = (kind: ThroughputRunKind): ThroughputResult | undefined => runs.find((r) => r.round === round && r.kind === kind);
       const bare = run("router");
       const suite = run("suite");
       const noop = run("noop");
+      const floors = run("floors");
       if (!bare || !suite) return { notMeasured: "no filter of the suite is built" };
       roundRatios.push(round3(suite.requestsPerSec / bare.requestsPerSec));
       if (noop) noopRatios.push(round3(noop.requestsPerSec / bare.requestsPerSec));
+      if (floors) floorRatios.push(round3(floors.requestsPerSec / bare.requestsPerSec));
     }
     const ratio = median(roundRatios);
     const comparison: ThroughputComparison = {
@@ -131,6 +140,7 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
       cost: round3(1 - ratio),
       roundRatios,
       ...(noopRatios.length ? { noopRatio: median(noopRatios) } : {}),
+      ...(floorRatios.length ? { floorRatio: median(floorRatios) } : {}),
     };
     const suiteRate = median(runs.filter((r) => r.kind === "suite").map((r) => r.requestsPerSec));
     const offeredRate = Math.max(100, Math.round((suiteRate * 0.6) / 100) * 100);
