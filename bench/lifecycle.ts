@@ -160,16 +160,21 @@ function timeRun(guest: Guest, first: number, count: number): number {
   return ((used.user + used.system) * 1000) / count;
 }
 
+/** Where a module's hand-written WAT floor lives. */
+export function floorPath(name: string): string {
+  return join(projectRoot, "bench", "floors", `${name}.wat`);
+}
+
 export async function measureLifecycle(name: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   const iterations = options.iterations ?? 20_000;
   const runs = options.runs ?? 21;
   const warmup = options.warmup ?? 50_000;
   const modulePath = options.modulePath ?? join(buildDir, `${name}.wasm`);
-  const floorPath = options.floorPath ?? join(projectRoot, "bench", "floors", `${name}.wat`);
+  const floorFile = options.floorPath ?? floorPath(name);
   const setup = hostSetup(name);
   const settle = settles(name);
   const guest = await instantiate(readFileSync(modulePath), modulePath, setup, settle);
-  const floor = await instantiate(await wat(readFileSync(floorPath, "utf8"), { names: false }), floorPath, setup, settle);
+  const floor = await instantiate(await wat(readFileSync(floorFile, "utf8"), { names: false }), floorFile, setup, settle);
 
   // The same calls, in the same order, with the same arguments, or the comparison means nothing.
   // The first streams may do once what later ones do not (define metrics, resolve a queue), and

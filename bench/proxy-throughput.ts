@@ -15,9 +15,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { buildDir, projectRoot } from "../host/build.js";
+import { buildDir } from "../host/build.js";
 import { bootstrap } from "../test/support/proxy.js";
 import { wat } from "../test/support/wat.js";
+import { floorPath } from "./lifecycle.js";
 import { noopPluginWat } from "./noop-plugin.js";
 import { filterSuite } from "./suite.js";
 
@@ -230,19 +231,21 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   let modules: string | undefined;
   const { proc: upstream, match } = await spawnUntil(["-e", upstreamSource], /upstream port (\d+)/);
   try {
+    // The comparison runs stand in for the suite, so they are made only when it runs beside them.
+    const comparisons = !o.suiteOnly && suite.length > 0;
     const noop: BenchFilter[] = [];
-    if (o.noopFilters && suite.length) {
+    if (o.noopFilters && comparisons) {
       modules ??= mkdtempSync(join(tmpdir(), "proxy-bench-modules-"));
       const file = join(modules, "noop.wasm");
       writeFileSync(file, await wat(noopPluginWat));
       for (let i = 1; i <= suite.length; i++) noop.push({ name: `noop-${i}`, file, configuration: {} });
     }
     const floors: BenchFilter[] = [];
-    if (o.floorFilters && suite.length) {
+    if (o.floorFilters && comparisons) {
       modules ??= mkdtempSync(join(tmpdir(), "proxy-bench-modules-"));
       for (const f of suite) {
         const file = join(modules, `floor-${f.name}.wasm`);
-        writeFileSync(file, await wat(readFileSync(join(projectRoot, "bench", "floors", `${f.name}.wat`), "utf8")));
+        writeFileSync(file, await wat(readFileSync(floorPath(f.name), "utf8")));
         floors.push({ name: `floor-${f.name}`, file, configuration: {} });
       }
     }
@@ -250,8 +253,8 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
     const results: ThroughputResult[] = [];
     for (let round = 0; round < o.rounds; round++) {
       if (!o.suiteOnly) results.push(await measure("no filter (router only)", "router", round, [], port, o));
-      if (noop.length && !o.suiteOnly) results.push(await measure(`no-op Wasm filters ×${noop.length}`, "noop", round, noop, port, o));
-      if (floors.length && !o.suiteOnly) results.push(await measure("suite's WAT floors", "floors", round, floors, port, o));
+      if (noop.length) results.push(await measure(`no-op Wasm filters ×${noop.length}`, "noop", round, noop, port, o));
+      if (floors.length) results.push(await measure("suite's WAT floors", "floors", round, floors, port, o));
       if (suite.length) results.push(await measure("filter suite", "suite", round, suite, port, o));
     }
     return results;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { buildDir, findModules, projectRoot } from "../host/build.js";
 import { measureInstructions, type CallgrindOutcome } from "./callgrind.js";
 import { measureEmulated, type EmulatedResult } from "./emulated.js";
-import { measureLifecycle, type LifecycleResult } from "./lifecycle.js";
+import { floorPath, measureLifecycle, type LifecycleResult } from "./lifecycle.js";
 import { proxyThroughput, type ThroughputResult, type ThroughputRunKind } from "./proxy-throughput.js";
 import { printReport } from "./report.js";
 import { moduleSetup } from "./setups.js";
@@ -91,7 +91,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const hasFloor = (name: string): boolean => existsSync(join(projectRoot, "bench", "floors", `${name}.wat`));
+const hasFloor = (name: string): boolean => existsSync(floorPath(name));
 
 /** `path` is a snapshot of the module taken when the bench started (build/ may be rebuilt meanwhile). */
 async function measureModule(name: string, kind: ModuleResult["kind"], path: string, o: Options): Promise<ModuleResult> {
