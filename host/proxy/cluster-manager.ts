@@ -19,7 +19,7 @@ import { HeaderMap } from "../http/header-map.js";
 import { Cluster, type Resolver } from "./cluster.js";
 import { AsyncGrpcStream } from "./grpc-client.js";
 import { RetryBudget, type ResetReason } from "./retry-state.js";
-import { chargeUpstreamCode, Scope } from "./stat-names.js";
+import { Scope } from "./stat-names.js";
 import type { UpstreamRequest, UpstreamRequestCallbacks } from "./upstream-request.js";
 import { newUpstreamRequest } from "./upstream-request-factory.js";
 
@@ -148,7 +148,7 @@ class AsyncHttpRequest implements AsyncRequest, UpstreamRequestCallbacks {
 
   onUpstreamHeaders(_r: UpstreamRequest, headers: HeaderMap, endStream: boolean): void {
     this.responseHeaders = headers;
-    chargeUpstreamCode(this.cluster.stats.scope, Number(headers.get(":status")), false);
+    this.cluster.stats.upstreamRq.chargeCode(Number(headers.get(":status")), false);
     if (endStream) this.complete();
   }
 
@@ -175,7 +175,7 @@ class AsyncHttpRequest implements AsyncRequest, UpstreamRequestCallbacks {
   }
 
   private localReply(status: number, body: string): void {
-    chargeUpstreamCode(this.cluster.stats.scope, status, false);
+    this.cluster.stats.upstreamRq.chargeCode(status, false);
     const headers = new HeaderMap([
       [":status", String(status)],
       ["content-length", String(body.length)],

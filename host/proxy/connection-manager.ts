@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { HcmModel, ListenerModel } from "../config/model.js";
-import type { Dispatcher, Logger, StatsStore } from "../envoy/server-context.js";
+import type { Counter, Dispatcher, Logger, StatsStore } from "../envoy/server-context.js";
 import { BodyBuffer } from "../http/body-buffer.js";
 import type { FilterFactory, StreamFilter } from "../http/filter.js";
 import { FilterManager, type AnyStreamFilter, type DownstreamCallbacks } from "../http/filter-manager.js";
@@ -44,18 +44,17 @@ export class ConnectionManager {
   readonly routes: RouteMatcher;
   readonly isInternal: (ip: string) => boolean;
   readonly localInfoAddress = localAddress();
-  private readonly listenerHttp: Scope;
+  /** listener.<address>.http.<stat_prefix>.downstream_rq_completed and _<N>xx by class (index 0: completed). */
+  private readonly listenerCodes: Counter[];
 
   constructor(readonly options: ConnectionManagerOptions) {
     this.hcm = options.listener.hcm;
     this.stats = hcmStats(options.stats, this.hcm.statPrefix);
     this.routes = new RouteMatcher(this.hcm.routeConfig);
     this.isInternal = internalAddressMatcher(this.hcm.internalAddress);
-    this.listenerHttp = options.listenerScope.scope(`http.${this.hcm.statPrefix}`);
     for (const vh of this.hcm.routeConfig.virtualHosts) createVirtualClusterStats(options.stats, vh.name);
-    for (const n of ["downstream_rq_completed", "downstream_rq_1xx", "downstream_rq_2xx", "downstream_rq_3xx", "downstream_rq_4xx", "downstream_rq_5xx"]) {
-      this.listenerHttp.counter(n);
-    }
+    const listenerHttp = options.listenerScope.scope(`http.${this.hcm.statPrefix}`);
+    this.listenerCodes = ["completed", "1xx", "2xx", "3xx", "4xx", "5xx"].map((n) => listenerHttp.counter(`downstream_rq_${n}`));
   }
 
   /** A new downstream connection on this listener. */
@@ -89,9 +88,11 @@ export class ConnectionManager {
   chargeResponseCode(status: number): void {
     const cls = codeClass(status);
     this.stats.downstream_rq_completed.inc();
-    if (cls) this.stats[`downstream_rq_${cls}`].inc();
-    this.listenerHttp.counter("downstream_rq_completed").inc();
-    if (cls) this.listenerHttp.counter(`downstream_rq_${cls}`).inc();
+    this.listenerCodes[0]!.inc();
+    if (cls) {
+      this.stats[`downstream_rq_${cls}`].inc();
+      this.listenerCodes[Number(cls[0])]!.inc();
+    }
   }
 }
 

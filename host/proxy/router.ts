@@ -22,7 +22,7 @@ import { formatHeaders, logLazy } from "./logger.js";
 import { RetryState, type ResetReason, type RetryBudget } from "./retry-state.js";
 import type { RouteMatch } from "./route-matcher.js";
 import { finalTimeout, setTimeoutHeaders, type TimeoutData } from "./router-timeouts.js";
-import { chargeBasicResponseStat, chargeUpstreamCode, type HcmStats } from "./stat-names.js";
+import type { HcmStats } from "./stat-names.js";
 import type { UpstreamRequest, UpstreamRequestCallbacks } from "./upstream-request.js";
 import { newUpstreamRequest } from "./upstream-request-factory.js";
 
@@ -390,8 +390,7 @@ export class Router implements StreamDecoderFilter, UpstreamRequestCallbacks {
         const retryStatus = this.retryState.shouldRetryHeaders(headers, () => this.doRetry());
         if (retryStatus === "yes") {
           this.pendingRetries++;
-          // Envoy chargeBasicResponseStat(cluster scope, "retry", code).
-          chargeBasicResponseStat(this.cluster.stats.scope, "retry.", status);
+          this.cluster.stats.upstreamRq.chargeRetriedCode(status);
           request.host.stats.rq_error++;
           this.ctx.log.log("router", "debug", `upstream headers ${status}: retrying`);
           request.reset();
@@ -448,8 +447,7 @@ export class Router implements StreamDecoderFilter, UpstreamRequestCallbacks {
     this.streamInfo.upstreamLastByteMonotonicNs = this.ctx.dispatcher.monotonicTimeNs();
     if (this.requestCompleteNs !== undefined) {
       const ms = Number((this.ctx.dispatcher.monotonicTimeNs() - this.requestCompleteNs) / 1_000_000n);
-      this.cluster.stats.scope.histogram("upstream_rq_time").record(ms);
-      this.cluster.stats.scope.histogram(`${this.internalRequest() ? "internal" : "external"}.upstream_rq_time`).record(ms);
+      this.cluster.stats.upstreamRq.recordTime(ms, this.internalRequest());
     }
     this.finishAttempt(request);
     this.cleanup();
@@ -627,7 +625,7 @@ export class Router implements StreamDecoderFilter, UpstreamRequestCallbacks {
   }
 
   private chargeUpstreamCode(status: number): void {
-    chargeUpstreamCode(this.cluster.stats.scope, status, this.internalRequest());
+    this.cluster.stats.upstreamRq.chargeCode(status, this.internalRequest());
   }
 
   // ------------------------------------------------------------------------- teardown

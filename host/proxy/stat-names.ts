@@ -94,6 +94,7 @@ export type ClusterStats = Record<(typeof clusterCounters)[number], Counter> &
     scope: Scope;
     connectMs: Histogram;
     lengthMs: Histogram;
+    upstreamRq: UpstreamRequestStats;
   };
 
 /** cluster.<name>.* */
@@ -105,6 +106,7 @@ export function clusterStats(store: StatsStore, cluster: string): ClusterStats {
     scope,
     connectMs: scope.histogram("upstream_cx_connect_ms"),
     lengthMs: scope.histogram("upstream_cx_length_ms"),
+    upstreamRq: new UpstreamRequestStats(scope),
   };
 }
 
@@ -182,18 +184,63 @@ export function createVirtualClusterStats(store: StatsStore, vhost: string): voi
 }
 
 /**
- * Envoy CodeStatsImpl::chargeBasicResponseStat: <prefix>upstream_rq_completed, _<N>xx and _<code>
- * in the cluster scope.
+ * Envoy CodeStatsImpl::chargeBasicResponseStat for one prefix of a cluster scope:
+ * <prefix>upstream_rq_completed, _<N>xx and _<code>. Envoy interns these names once instead of
+ * formatting them per response; here each counter is looked up on its first charge (so /stats
+ * lists only codes seen, as Envoy does) and kept.
  */
-export function chargeBasicResponseStat(scope: Scope, prefix: string, status: number): void {
-  scope.counter(`${prefix}upstream_rq_completed`).inc();
-  const cls = codeClass(status);
-  if (cls) scope.counter(`${prefix}upstream_rq_${cls}`).inc();
-  scope.counter(`${prefix}upstream_rq_${status}`).inc();
+class ResponseCodeCounters {
+  private completed: Counter | undefined;
+  private readonly classes: Array<Counter | undefined> = [];
+  private readonly codes = new Map<number, Counter>();
+
+  constructor(
+    private readonly scope: Scope,
+    private readonly prefix: string,
+  ) {}
+
+  charge(status: number): void {
+    (this.completed ??= this.scope.counter(`${this.prefix}upstream_rq_completed`)).inc();
+    const c = Math.floor(status / 100);
+    if (c >= 1 && c <= 5) (this.classes[c] ??= this.scope.counter(`${this.prefix}upstream_rq_${c}xx`)).inc();
+    let code = this.codes.get(status);
+    if (code === undefined) this.codes.set(status, (code = this.scope.counter(`${this.prefix}upstream_rq_${status}`)));
+    code.inc();
+  }
 }
 
-/** Envoy CodeStatsImpl::chargeResponseStat: the basic stats plus the internal./external. split. */
-export function chargeUpstreamCode(scope: Scope, status: number, internalRequest: boolean): void {
-  chargeBasicResponseStat(scope, "", status);
-  chargeBasicResponseStat(scope, internalRequest ? "internal." : "external.", status);
+/** A cluster's per-request stats that the router charges on every response (created on first use). */
+export class UpstreamRequestStats {
+  private readonly all: ResponseCodeCounters;
+  private readonly internal: ResponseCodeCounters;
+  private readonly external: ResponseCodeCounters;
+  private readonly retry: ResponseCodeCounters;
+  private rqTime: Histogram | undefined;
+  private internalRqTime: Histogram | undefined;
+  private externalRqTime: Histogram | undefined;
+
+  constructor(private readonly scope: Scope) {
+    this.all = new ResponseCodeCounters(scope, "");
+    this.internal = new ResponseCodeCounters(scope, "internal.");
+    this.external = new ResponseCodeCounters(scope, "external.");
+    this.retry = new ResponseCodeCounters(scope, "retry.");
+  }
+
+  /** Envoy CodeStatsImpl::chargeResponseStat: the basic stats plus the internal./external. split. */
+  chargeCode(status: number, internalRequest: boolean): void {
+    this.all.charge(status);
+    (internalRequest ? this.internal : this.external).charge(status);
+  }
+
+  /** A response that is retried: Envoy chargeBasicResponseStat(cluster scope, "retry", code). */
+  chargeRetriedCode(status: number): void {
+    this.retry.charge(status);
+  }
+
+  /** upstream_rq_time and its internal./external. twin (Envoy Filter::onUpstreamComplete). */
+  recordTime(ms: number, internalRequest: boolean): void {
+    (this.rqTime ??= this.scope.histogram("upstream_rq_time")).record(ms);
+    if (internalRequest) (this.internalRqTime ??= this.scope.histogram("internal.upstream_rq_time")).record(ms);
+    else (this.externalRqTime ??= this.scope.histogram("external.upstream_rq_time")).record(ms);
+  }
 }

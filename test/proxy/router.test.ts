@@ -322,6 +322,43 @@ describe("connection manager: streaming, keep-alive, protocol", () => {
     assert.equal(stats.get("http.test.downstream_rq_2xx"), 5);
   });
 
+  test("response codes are charged per code, class and internal/external split on every response (Envoy CodeStatsImpl)", async () => {
+    const status = (path: string): number => Number(path.slice(1));
+    const answer: Handler = (r, res) => {
+      res.statusCode = status(r.path);
+      res.end();
+    };
+    const { p } = await setup(answer);
+    for (const path of ["/200", "/404", "/200", "/201", "/404", "/200"]) assert.equal((await fetch(`${p.url()}${path}`)).status, status(path));
+    const { p: p2 } = await setup(answer, { hcm: internal });
+    for (const path of ["/503", "/200", "/503"]) assert.equal((await fetch(`${p2.url()}${path}`)).status, status(path));
+    const external = await p.stats();
+    const expected: Record<string, number | undefined> = {
+      "cluster.upstream.upstream_rq_completed": 6,
+      "cluster.upstream.upstream_rq_2xx": 4,
+      "cluster.upstream.upstream_rq_4xx": 2,
+      "cluster.upstream.upstream_rq_200": 3,
+      "cluster.upstream.upstream_rq_201": 1,
+      "cluster.upstream.upstream_rq_404": 2,
+      "cluster.upstream.external.upstream_rq_completed": 6,
+      "cluster.upstream.external.upstream_rq_2xx": 4,
+      "cluster.upstream.external.upstream_rq_404": 2,
+      "cluster.upstream.internal.upstream_rq_completed": undefined,
+      "cluster.upstream.upstream_rq_5xx": undefined,
+      "http.test.downstream_rq_completed": 6,
+      "http.test.downstream_rq_4xx": 2,
+    };
+    for (const [name, value] of Object.entries(expected)) assert.equal(external.get(name), value, name);
+    const listener = [...external.keys()].filter((k) => k.startsWith("listener.") && k.endsWith(".http.test.downstream_rq_2xx"));
+    assert.equal(listener.length, 1, "one listener-level downstream_rq_2xx");
+    assert.equal(external.get(listener[0]!), 4);
+    const internalStats = await p2.stats();
+    assert.equal(internalStats.get("cluster.upstream.internal.upstream_rq_503"), 2);
+    assert.equal(internalStats.get("cluster.upstream.internal.upstream_rq_completed"), 3);
+    assert.equal(internalStats.get("cluster.upstream.upstream_rq_5xx"), 2);
+    assert.equal(internalStats.get("cluster.upstream.external.upstream_rq_completed"), undefined);
+  });
+
   test("codec-level refusals: HTTP/1.0 → 426, too many or too large headers → 431, a bad request line → 400, no Host → 400", async () => {
     const { up, p } = await setup(ok);
     const port = Number(new URL(p.url()).port);
