@@ -8,33 +8,47 @@ import { JsonValue } from "../codec/json";
 import { NodeInfo, decodeFilterMetadata, decodeNode } from "../codec/node";
 import { BoolValue, Int64Value, Uint64Value } from "../codec/values";
 import { lastWasmResult } from "../runtime/state";
+import { fetchJoinedProperty, fixed8, takeFixed8 } from "../runtime/property-fetch";
+import { takeBytes, takeString } from "../runtime/memory";
 import { getProperty, getPropertyBool, getPropertyInt64, getPropertyString, getPropertyUint64 } from "./properties";
 
 let legacyXds = false;
 
 /** Raw value of `xds.<name>`, falling back to the pre-1.33 top-level `legacyName`. */
 export function getXdsAttribute(name: string, legacyName: string): ArrayBuffer | null {
-  const xdsPath = ["xds", name];
-  const legacyPath = [legacyName];
-  const first = legacyXds ? legacyPath : xdsPath;
-  const value = getProperty(first);
-  if (value !== null || lastWasmResult() != WasmResult.NotFound) return value;
-  const second = legacyXds ? xdsPath : legacyPath;
-  const fallback = getProperty(second);
-  if (fallback !== null && !legacyXds) legacyXds = true;
-  return fallback;
+  return xdsBytes("xds\0" + name, legacyName);
 }
 
-function xdsString(name: string, legacyName: string): string | null {
-  const v = getXdsAttribute(name, legacyName);
-  return v === null ? null : String.UTF8.decode(v);
+/** The second path answered: if that was the legacy name, this is an old Envoy (see the file comment). */
+function secondAnswered(found: bool): void {
+  if (found && !legacyXds) legacyXds = true;
+}
+
+/**
+ * Asks for xds.<name> and the legacy name in the order this VM has learnt (see the file comment),
+ * leaving the value in the out slots. The paths are "\0"-joined constants: no path array per call.
+ */
+function fetchXds(xdsPath: string, legacyPath: string): bool {
+  if (fetchJoinedProperty(legacyXds ? legacyPath : xdsPath)) return true;
+  if (lastWasmResult() != WasmResult.NotFound) return false;
+  const found = fetchJoinedProperty(legacyXds ? xdsPath : legacyPath);
+  secondAnswered(found);
+  return found;
+}
+
+function xdsBytes(xdsPath: string, legacyPath: string): ArrayBuffer | null {
+  return fetchXds(xdsPath, legacyPath) ? takeBytes() : null;
+}
+
+function xdsString(xdsPath: string, legacyPath: string): string | null {
+  return fetchXds(xdsPath, legacyPath) ? takeString() : null;
 }
 
 // ---- configuration (xds.*) ----
 
 /** Serialized envoy.config.core.v3.Node of this Envoy. */
 export function getNodeBytes(): ArrayBuffer | null {
-  return getXdsAttribute("node", "node");
+  return xdsBytes("xds\0node", "node");
 }
 
 /** This Envoy's node (id, cluster, metadata); null if unavailable or malformed. */
@@ -50,10 +64,14 @@ export function getNodeMetadata(): JsonValue | null {
 }
 
 export function getClusterName(): string | null {
-  return xdsString("cluster_name", "cluster_name");
+  return xdsString("xds\0cluster_name", "cluster_name");
 }
 export function getRouteName(): string | null {
-  return xdsString("route_name", "route_name");
+  return xdsString("xds\0route_name", "route_name");
+}
+/** The route name as the host sent it (UTF-8 bytes), for filters that compare or hash it per request. */
+export function getRouteNameBytes(): ArrayBuffer | null {
+  return xdsBytes("xds\0route_name", "route_name");
 }
 /** xds only: there is no legacy name. */
 export function getVirtualHostName(): string | null {
@@ -66,22 +84,26 @@ export function getFilterChainName(): string | null {
 
 /** envoy.config.core.v3.TrafficDirection: 0 unspecified, 1 inbound, 2 outbound. Read it per request (filters.md §0). */
 export function getListenerDirection(): Int64Value | null {
-  const v = getXdsAttribute("listener_direction", "listener_direction");
-  return v !== null && v.byteLength == 8 ? new Int64Value(load<i64>(changetype<usize>(v))) : null;
+  return fetchXds("xds\0listener_direction", "listener_direction") && takeFixed8() ? new Int64Value(<i64>fixed8) : null;
+}
+
+/** getListenerDirection without allocation: 0 (UNSPECIFIED) when the host does not say. */
+export function getTrafficDirection(): i64 {
+  return fetchXds("xds\0listener_direction", "listener_direction") && takeFixed8() ? <i64>fixed8 : 0;
 }
 
 /** Serialized envoy.config.core.v3.Metadata of the cluster, route, listener or upstream host. */
 export function getClusterMetadataBytes(): ArrayBuffer | null {
-  return getXdsAttribute("cluster_metadata", "cluster_metadata");
+  return xdsBytes("xds\0cluster_metadata", "cluster_metadata");
 }
 export function getRouteMetadataBytes(): ArrayBuffer | null {
-  return getXdsAttribute("route_metadata", "route_metadata");
+  return xdsBytes("xds\0route_metadata", "route_metadata");
 }
 export function getListenerMetadataBytes(): ArrayBuffer | null {
-  return getXdsAttribute("listener_metadata", "listener_metadata");
+  return xdsBytes("xds\0listener_metadata", "listener_metadata");
 }
 export function getUpstreamHostMetadataBytes(): ArrayBuffer | null {
-  return getXdsAttribute("upstream_host_metadata", "upstream_host_metadata");
+  return xdsBytes("xds\0upstream_host_metadata", "upstream_host_metadata");
 }
 
 /** The `filterName` Struct (e.g. "istio") of serialized Metadata from the getters above. */

@@ -1,7 +1,7 @@
 // Properties (proxy-wasm-abi.md §2.3, §5.2, §5.3, §7.2): Envoy's attribute tree read by path
 // segments, plus filter state written with setProperty. Envoy stores `setProperty(["x"], v)` as
 // filter state "wasm.x"; reading an unknown top-level name ["x"] falls back to it.
-import { proxy_get_property, proxy_set_property } from "../abi/imports";
+import { proxy_set_property } from "../abi/imports";
 import { WasmResult } from "../abi/enums";
 import { Header } from "../codec/pairs";
 import { pathMaxSize, writePath } from "../codec/path";
@@ -9,15 +9,8 @@ import { JsonValue } from "../codec/json";
 import { decodeStruct } from "../codec/struct";
 import { BoolValue, DoubleValue, Int64Value, Uint64Value, decodeMap } from "../codec/values";
 import { OUT_PTR, OUT_SIZE, clearOut, maxUtf8, putUtf8, releaseOut, reserveScratch, takeBytes, takeString } from "../runtime/memory";
+import { fetchProperty, fixed8, takeFixed8 } from "../runtime/property-fetch";
 import { setLastResult } from "../runtime/state";
-
-/** Calls proxy_get_property; true if the host returned a value (left in the out slots). */
-function fetchProperty(path: string[]): bool {
-  const base = reserveScratch(pathMaxSize(path));
-  const size = writePath(path, base);
-  clearOut();
-  return setLastResult(proxy_get_property(base, size, OUT_PTR, OUT_SIZE)) == WasmResult.Ok;
-}
 
 /** Raw serialized value; null if absent (NotFound) or unreadable (see lastWasmResult). */
 export function getProperty(path: string[]): ArrayBuffer | null {
@@ -29,21 +22,9 @@ export function getPropertyString(path: string[]): string | null {
   return fetchProperty(path) ? takeString() : null;
 }
 
-/** The value read by fetchFixed8. */
-let fixed8: u64 = 0;
-
 /** Reads an 8-byte attribute into `fixed8`; false (host block freed) if absent or not 8 bytes. */
 function fetchFixed8(path: string[]): bool {
-  if (!fetchProperty(path)) return false;
-  const ptr = load<usize>(OUT_PTR);
-  if (load<u32>(OUT_SIZE) != 8) {
-    releaseOut();
-    setLastResult(WasmResult.SerializationFailure);
-    return false;
-  }
-  fixed8 = load<u64>(ptr);
-  heap.free(ptr);
-  return true;
+  return fetchProperty(path) && takeFixed8();
 }
 
 /** An int attribute (also durations and timestamps, in ns); null if absent or not 8 bytes. */
@@ -63,16 +44,43 @@ export function getPropertyDouble(path: string[]): DoubleValue | null {
 
 /** A bool attribute (one byte, 0 or 1); null if absent or malformed. */
 export function getPropertyBool(path: string[]): BoolValue | null {
-  if (!fetchProperty(path)) return null;
+  const v = readBool(path);
+  return v > 1 ? null : new BoolValue(v == 1);
+}
+
+/** A bool attribute as 0 or 1; 2 if absent or malformed (SerializationFailure: not one byte 0 or 1). */
+function readBool(path: string[]): u32 {
+  if (!fetchProperty(path)) return 2;
   const ptr = load<usize>(OUT_PTR);
-  const size = load<u32>(OUT_SIZE);
-  const b = size == 1 ? load<u8>(ptr) : 2;
+  const b: u32 = load<u32>(OUT_SIZE) == 1 ? load<u8>(ptr) : 2;
   releaseOut();
-  if (b > 1) {
-    setLastResult(WasmResult.SerializationFailure);
-    return null;
-  }
-  return new BoolValue(b == 1);
+  if (b > 1) setLastResult(WasmResult.SerializationFailure);
+  return b;
+}
+
+// The *Or getters read the same attributes without allocating a value object: for attributes a
+// filter reads on every request. `fallback` comes back when the attribute is absent or malformed;
+// lastWasmResult() tells which (Ok, NotFound, SerializationFailure).
+
+/** getPropertyInt64 without allocation: the value, or `fallback`. */
+export function getPropertyInt64Or(path: string[], fallback: i64): i64 {
+  return fetchFixed8(path) ? <i64>fixed8 : fallback;
+}
+
+/** getPropertyUint64 without allocation: the value, or `fallback`. */
+export function getPropertyUint64Or(path: string[], fallback: u64): u64 {
+  return fetchFixed8(path) ? fixed8 : fallback;
+}
+
+/** getPropertyDouble without allocation: the value, or `fallback`. */
+export function getPropertyDoubleOr(path: string[], fallback: f64): f64 {
+  return fetchFixed8(path) ? reinterpret<f64>(fixed8) : fallback;
+}
+
+/** getPropertyBool without allocation: the value, or `fallback`. */
+export function getPropertyBoolOr(path: string[], fallback: bool): bool {
+  const v = readBool(path);
+  return v > 1 ? fallback : v == 1;
 }
 
 /** A map attribute (e.g. request.headers, comma-joined values); null if absent or malformed. */

@@ -13,8 +13,8 @@
 // *_peer_id the node id bytes.
 import {
   Action, HttpContext, LogLevel, MapType, PropertyLifeSpan, PropertyType, RootContext, WasmResult, declareProperty,
-  getHeaderMapValueBytes, getListenerDirection, getNode, getPluginConfigurationString, logDebug,
-  logEnabled, logError, logWarn, removeHeaderMapValueBytes, replaceHeaderMapValueBytes, setProperty,
+  getHeaderMapValueBytes, getNode, getPluginConfigurationString, logDebug,
+  getTrafficDirection, logEnabled, logError, logWarn, removeHeaderMapValueBytes, replaceHeaderMapValueBytes, setProperty,
 } from "proxy-wasm-as";
 import { MetadataExchangeConfig, TrafficDirection, parseConfig } from "./config";
 import { localPeerMetadata, peerMetadataHeaderValue } from "./local-metadata";
@@ -83,8 +83,7 @@ export class MetadataExchangeRoot extends RootContext {
 
   /** The direction of this stream's listener, or the configured one if the listener has none. */
   trafficDirection(): i32 {
-    const listener = getListenerDirection();
-    const value = listener === null ? 0 : <i32>listener.value;
+    const value = <i32>getTrafficDirection();
     return value == TrafficDirection.Inbound || value == TrafficDirection.Outbound ? value : this.config.direction;
   }
 

@@ -2,7 +2,8 @@
 // most once per request and only if a rule asks for it. One instance per VM is reused for every
 // request (callbacks of a VM never interleave).
 import {
-  IpAddress, MapType, getHeaderMapValueBytes, getProperty, getPropertyUint64, getXdsAttribute, parseSocketAddressRaw,
+  IpAddress, MapType, WasmResult, getHeaderMapValueBytes, getProperty, getPropertyUint64Or, getRouteNameBytes, lastWasmResult,
+  parseSocketAddressRaw,
 } from "proxy-wasm-as";
 import { addressFromXff } from "./xff";
 import { RequestView } from "./request-view";
@@ -111,15 +112,15 @@ export class RequestAttributes implements RequestView {
   routeName(): ArrayBuffer | null {
     if ((this.fetched & Fetched.Route) == 0) {
       this.fetched |= Fetched.Route;
-      this.routeValue = getXdsAttribute("route_name", "route_name");
+      this.routeValue = getRouteNameBytes();
     }
     return this.routeValue;
   }
 
   /** `connection.id` (per-connection buckets); -1 if the host has none. */
   connectionId(): i64 {
-    const id = getPropertyUint64(CONNECTION_ID);
-    return id === null ? -1 : <i64>id.value;
+    const id = getPropertyUint64Or(CONNECTION_ID, 0);
+    return lastWasmResult() == WasmResult.Ok ? <i64>id : -1;
   }
 
   /**

@@ -2,7 +2,7 @@
 // the headers of the first matching rule; per response, expose the number of upstream attempts and
 // remove internal response headers. The router (Envoy's or the local proxy's) does the retrying.
 import {
-  Action, HttpContext, MapType, RootContext, getHeaderMapPairs, getPropertyUint64, logDebug, logError, logInfo,
+  Action, HttpContext, MapType, RootContext, getHeaderMapPairs, getPropertyUint64Or, logDebug, logError, logInfo,
   WasmResult, removeHeaderMapValue, removeHeaderMapValueBytes, replaceHeaderMapValueBytes,
 } from "proxy-wasm-as";
 import { ClientHeaders, isTrustedSource, stripControlHeaders, validateControlHeaders } from "./client-headers";
@@ -139,12 +139,12 @@ class RetryHeadersStream extends HttpContext {
     const root = this.root;
     const config = root.config!;
     stripResponseHeaders(config);
-    const attempts = getPropertyUint64(ATTEMPT_COUNT_PATH);
+    const attempts = getPropertyUint64Or(ATTEMPT_COUNT_PATH, 0);
     // 0 or absent: no upstream attempt (a local reply before the router), as Envoy leaves the header out.
-    if (attempts === null || attempts.value == 0) return Action.Continue;
-    root.metrics.attempts.record(attempts.value);
+    if (attempts == 0) return Action.Continue;
+    root.metrics.attempts.record(attempts);
     if (config.exposeAttemptCount && this.getResponseHeaderBytes(config.attemptCountHeader) === null) {
-      replaceHeaderMapValueBytes(MapType.HttpResponseHeaders, config.attemptCountHeader, root.attemptValue(attempts.value));
+      replaceHeaderMapValueBytes(MapType.HttpResponseHeaders, config.attemptCountHeader, root.attemptValue(attempts));
     }
     return Action.Continue;
   }

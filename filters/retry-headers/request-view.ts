@@ -2,7 +2,7 @@
 // for the rest of onRequestHeaders: a request that no rule asks about the host for costs no host
 // call, and nothing is decoded to a string. One view per root context, reset per request (the
 // callbacks of different streams never interleave inside onRequestHeaders).
-import { MapType, getHeaderMapValueBytes, getXdsAttribute } from "proxy-wasm-as";
+import { MapType, getHeaderMapValueBytes, getRouteNameBytes } from "proxy-wasm-as";
 import { isGrpcContentType } from "./envoy-values";
 
 const PATH: ArrayBuffer = String.UTF8.encode(":path");
@@ -84,7 +84,7 @@ export class RequestView {
   get routeName(): ArrayBuffer | null {
     if ((this.fetched & F_ROUTE) == 0) {
       this.fetched |= F_ROUTE;
-      this.routeNameBytes = getXdsAttribute("route_name", "route_name");
+      this.routeNameBytes = getRouteNameBytes();
     }
     return this.routeNameBytes;
   }

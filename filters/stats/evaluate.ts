@@ -1,7 +1,7 @@
 // Evaluates parsed expressions (expression.ts) against the current request: one typed property
 // read, or a field of a peer. As in Istio, a value that cannot be evaluated is the dimension value
 // `unknown` (filters.md §2.2), and an amount that cannot be read is not recorded.
-import { JsonValue, getPropertyBool, getPropertyInt64, getPropertyString, getPropertyUint64 } from "proxy-wasm-as";
+import { JsonValue, WasmResult, getPropertyBoolOr, getPropertyInt64Or, getPropertyString, getPropertyUint64Or, lastWasmResult } from "proxy-wasm-as";
 import { Expression, ExpressionKind, ValueType, jsonToAmount, parseAmount, renderJson, walkJson } from "./expression";
 import { UNKNOWN } from "./labels";
 import { Peers } from "./peers";
@@ -13,16 +13,16 @@ function peerValue(e: Expression, peers: Peers): JsonValue | null {
 
 function attributeText(e: Expression): string | null {
   if (e.type == ValueType.Int) {
-    const v = getPropertyInt64(e.path);
-    return v === null ? null : v.value.toString();
+    const v = getPropertyInt64Or(e.path, 0);
+    return lastWasmResult() == WasmResult.Ok ? v.toString() : null;
   }
   if (e.type == ValueType.Uint) {
-    const v = getPropertyUint64(e.path);
-    return v === null ? null : v.value.toString();
+    const v = getPropertyUint64Or(e.path, 0);
+    return lastWasmResult() == WasmResult.Ok ? v.toString() : null;
   }
   if (e.type == ValueType.Bool) {
-    const v = getPropertyBool(e.path);
-    return v === null ? null : v.value ? "true" : "false";
+    const v = getPropertyBoolOr(e.path, false);
+    return lastWasmResult() == WasmResult.Ok ? (v ? "true" : "false") : null;
   }
   return getPropertyString(e.path);
 }
@@ -39,12 +39,13 @@ export function evaluateAmount(e: Expression, peers: Peers): i64 {
   if (e.kind == ExpressionKind.Constant) return e.amount;
   if (e.kind == ExpressionKind.Peer) return jsonToAmount(peerValue(e, peers));
   if (e.type == ValueType.Int) {
-    const v = getPropertyInt64(e.path);
-    return v === null || v.value < 0 ? -1 : v.value;
+    const v = getPropertyInt64Or(e.path, -1);
+    return v < 0 ? -1 : v;
   }
   if (e.type == ValueType.Uint) {
-    const v = getPropertyUint64(e.path);
-    return v === null || v.value > <u64>i64.MAX_VALUE ? -1 : <i64>v.value;
+    // Absent reads as u64.MAX_VALUE, which is out of range like any amount over i64.MAX_VALUE.
+    const v = getPropertyUint64Or(e.path, u64.MAX_VALUE);
+    return v > <u64>i64.MAX_VALUE ? -1 : <i64>v;
   }
   const s = getPropertyString(e.path);
   return s === null ? -1 : parseAmount(s);

@@ -4,8 +4,8 @@
 // then record the request. Istio's Wasm stats plugin worked the same way (istio/proxy
 // extensions/stats/plugin.cc report()); the label rules are filters.md §2.2.
 import {
-  Counter, Int64Value, LogLevel, MapType, MetricType, defineMetric, getFilterMetadata, getHeaderMapValue, getProperty,
-  getPropertyBool, getPropertyInt64, getPropertyString, incrementMetric, log, metricNameWithTags, recordMetric,
+  Counter, LogLevel, MapType, MetricType, WasmResult, defineMetric, getFilterMetadata, getHeaderMapValue, getProperty,
+  getPropertyBoolOr, getPropertyInt64Or, getPropertyString, incrementMetric, lastWasmResult, log, metricNameWithTags, recordMetric,
 } from "proxy-wasm-as";
 import { BoundedCache, TupleKey } from "./cache";
 import { COUNT, DURATION_MS, EXPRESSION, PlannedMetric, StatsConfig } from "./config";
@@ -122,8 +122,7 @@ export class StatsReporter {
     peers.reset();
     let reporter = this.fixedReporter;
     if (reporter < 0) {
-      const direction = getPropertyInt64(unchecked(this.xds[3]));
-      reporter = L.reporterForDirection(direction === null ? 0 : direction.value);
+      reporter = L.reporterForDirection(getPropertyInt64Or(unchecked(this.xds[3]), 0));
     }
     unchecked((v[L.REPORTER] = L.reporterLabel(<L.Reporter>reporter)));
 
@@ -138,8 +137,8 @@ export class StatsReporter {
     if (!client) {
       const peer = peers.downstreamPeer();
       source = peer === null ? UNKNOWN_WORKLOAD : peer;
-      const mtls = getPropertyBool(CONNECTION_MTLS);
-      if (mtls !== null) security = mtls.value ? "mutual_tls" : "none";
+      const mtls = getPropertyBoolOr(CONNECTION_MTLS, false);
+      if (lastWasmResult() == WasmResult.Ok) security = mtls ? "mutual_tls" : "none";
     }
     if (!server) {
       const peer = peers.upstreamPeerOrEndpoint();
@@ -152,11 +151,10 @@ export class StatsReporter {
 
     const protocol = L.requestProtocol(getHeaderMapValue(MapType.HttpRequestHeaders, "content-type"));
     unchecked((v[L.REQUEST_PROTOCOL] = protocol));
-    unchecked((v[L.RESPONSE_CODE] = this.decimal(getPropertyInt64(RESPONSE_CODE), 0)));
+    unchecked((v[L.RESPONSE_CODE] = this.decimal(getPropertyInt64Or(RESPONSE_CODE, 0))));
     // Istio's Wasm plugin: a gRPC request without a status reports 2 (UNKNOWN); HTTP reports "".
-    unchecked((v[L.GRPC_RESPONSE_STATUS] = protocol == "grpc" ? this.decimal(getPropertyInt64(RESPONSE_GRPC_STATUS), 2) : ""));
-    const flags = getPropertyInt64(RESPONSE_FLAGS);
-    unchecked((v[L.RESPONSE_FLAGS] = L.responseFlagsLabel(flags === null ? 0 : <u64>flags.value)));
+    unchecked((v[L.GRPC_RESPONSE_STATUS] = protocol == "grpc" ? this.decimal(getPropertyInt64Or(RESPONSE_GRPC_STATUS, 2)) : ""));
+    unchecked((v[L.RESPONSE_FLAGS] = L.responseFlagsLabel(<u64>getPropertyInt64Or(RESPONSE_FLAGS, 0))));
 
     const expressions = this.config.expressions;
     for (let i = 0, n = expressions.length; i < n; i++) {
@@ -228,8 +226,7 @@ export class StatsReporter {
   }
 
   /** A status code as decimal text (`fallback` when absent), made once per distinct code. */
-  private decimal(code: Int64Value | null, fallback: i64): string {
-    const n = code === null ? fallback : code.value;
+  private decimal(n: i64): string {
     if (n < 0 || n >= 600) return n.toString();
     let s = unchecked(this.codes[<i32>n]);
     if (s === null) unchecked((this.codes[<i32>n] = s = n.toString()));
@@ -272,8 +269,8 @@ export class StatsReporter {
       } else if (measure != COUNT) {
         const at = measure - DURATION_MS;
         if (unchecked(measured[at]) == 0) {
-          const v = getPropertyInt64(unchecked(MEASURED[at]));
-          unchecked((measured[at] = v === null || v.value < 0 ? -1 : v.value / unchecked(MEASURE_DIVISOR[at]) + 1));
+          const v = getPropertyInt64Or(unchecked(MEASURED[at]), -1);
+          unchecked((measured[at] = v < 0 ? -1 : v / unchecked(MEASURE_DIVISOR[at]) + 1));
         }
         amount = unchecked(measured[at]) - 1; // stored +1 so that 0 means "not read yet"
       }

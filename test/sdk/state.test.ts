@@ -111,7 +111,7 @@ describe("SDK plugin-wide API (emulator)", () => {
 
   it("reads properties and well-known attributes, and writes filter state", async () => {
     const { emulator } = await loadModule("sdk-state", config, { node: { id: "node-1", metadata: { NAMESPACE: "ns" } } });
-    const s = emulator.newStream({ streamInfo: { routeName: "route-a" }, connection: { source: { ip: "10.1.2.3", port: 4567 }, destination: { ip: "10.9.9.9", port: 8080 } } });
+    const s = emulator.newStream({ streamInfo: { routeName: "route-a", listenerDirection: 1 }, connection: { source: { ip: "10.1.2.3", port: 4567 }, destination: { ip: "10.9.9.9", port: 8080 } } });
     s.sendRequestHeaders({ ":method": "POST", ":path": "/p?q=1", ":authority": "example.com", "x-scenario": "properties", "x-multi": ["a", "b"] }, { endStream: true });
     s.respond({ status: 200 });
     const state = s.filterState("wasm.sdk_note");
@@ -126,6 +126,12 @@ describe("SDK plugin-wide API (emulator)", () => {
       "mtls=false",
       "request.headers x-multi=a,b",
       `request.time ns=${emulator.clock.systemTimeNs()}`,
+      `request.time or=${emulator.clock.systemTimeNs()} Ok`,
+      "missing int or=-7 NotFound",
+      "path as int or=9 SerializationFailure",
+      "mtls or=false Ok",
+      "traffic direction=1",
+      "route bytes=route-a",
       'node id=node-1 metadata={"NAMESPACE":"ns"}',
       "route=route-a",
       "missing=null NotFound",
@@ -137,9 +143,11 @@ describe("SDK plugin-wide API (emulator)", () => {
 
   it("falls back to the legacy attribute names of Envoy < 1.33", async () => {
     const { emulator } = await loadModule("sdk-state", config, { legacyProperties: true, node: { id: "old-node" } });
-    run(emulator, "properties", {}, { streamInfo: { routeName: "legacy-route" } });
+    run(emulator, "properties", {}, { streamInfo: { routeName: "legacy-route", listenerDirection: 2 } });
     const seen = said(emulator, "properties");
     assert.ok(seen.includes("route=legacy-route"), seen.join("\n"));
+    assert.ok(seen.includes("route bytes=legacy-route"), seen.join("\n"));
+    assert.ok(seen.includes("traffic direction=2"), seen.join("\n"));
     assert.ok(seen.some((l) => l.startsWith("node id=old-node")), seen.join("\n"));
   });
 

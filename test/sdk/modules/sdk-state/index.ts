@@ -7,9 +7,9 @@ import {
   Action, Counter, Gauge, Histogram, HttpContext, LogLevel, RootContext, SharedDataUpdate, callForeignFunction,
   clearRouteCache, dequeueSharedQueue, enqueueSharedQueue, getConnectionId, getCurrentTimeNanoseconds,
   getDestinationPort, getForeignFunctionArguments, getMonotonicTimeNanoseconds, getNode, getPluginName, getPluginRootId,
-  getProperty, getPropertyBool, getPropertyInt64, getPropertyMap, getPropertyString, getRequestMethod, getRequestPath,
-  getRouteName, getSharedData, getSourceAddress, getVmConfigurationString, lastWasmResult, logDebug, logEnabled,
-  logInfo, logTrace, logWarn, metricNameWithTags, parseJson, registerRootContext, registerSharedQueue,
+  getProperty, getPropertyBool, getPropertyBoolOr, getPropertyInt64, getPropertyInt64Or, getPropertyMap, getPropertyString,
+  getPropertyUint64Or, getRequestMethod, getRequestPath, getRouteName, getRouteNameBytes, getSharedData, getSourceAddress,
+  getTrafficDirection, getVmConfigurationString, lastWasmResult, logDebug, logEnabled, logInfo, logTrace, logWarn, metricNameWithTags, parseJson, registerRootContext, registerSharedQueue,
   resolveSharedQueue, setPropertyString, setSharedData, updateSharedData, wasmResultName,
 } from "proxy-wasm-as";
 
@@ -142,6 +142,14 @@ class StateStream extends HttpContext {
       logInfo(sc, ": request.headers x-multi=", joined);
       const time = getPropertyInt64(["request", "time"]);
       logInfo(sc, ": request.time ns=", time === null ? "null" : time.value.toString());
+      // The allocation-free getters: the value, or the fallback with lastWasmResult saying why.
+      logInfo(sc, ": request.time or=", getPropertyInt64Or(["request", "time"], -1).toString(), " ", wasmResultName(lastWasmResult()));
+      logInfo(sc, ": missing int or=", getPropertyInt64Or(["no_such", "int"], -7).toString(), " ", wasmResultName(lastWasmResult()));
+      logInfo(sc, ": path as int or=", getPropertyUint64Or(["request", "path"], 9).toString(), " ", wasmResultName(lastWasmResult()));
+      logInfo(sc, ": mtls or=", getPropertyBoolOr(["connection", "mtls"], true) ? "true" : "false", " ", wasmResultName(lastWasmResult()));
+      logInfo(sc, ": traffic direction=", getTrafficDirection().toString());
+      const routeBytes = getRouteNameBytes();
+      logInfo(sc, ": route bytes=", routeBytes === null ? "null" : String.UTF8.decode(routeBytes));
       const node = getNode()!;
       logInfo(sc, ": node id=", node.id, " metadata=", node.metadata.stringify());
       logInfo(sc, ": route=", orNull(getRouteName()));
