@@ -8,7 +8,7 @@ import { pathMaxSize, writePath } from "../codec/path";
 import { JsonValue } from "../codec/json";
 import { decodeStruct } from "../codec/struct";
 import { BoolValue, DoubleValue, Int64Value, Uint64Value, decodeMap } from "../codec/values";
-import { OUT_PTR, OUT_SIZE, clearOut, maxUtf8, putUtf8, releaseOut, reserveScratch, takeBytes, takeString } from "../runtime/memory";
+import { OUT_PTR, OUT_SIZE, maxUtf8, putUtf8, releaseOut, reserveScratch, takeBytes, takeString } from "../runtime/memory";
 import { fetchProperty, fixed8, takeFixed8 } from "../runtime/property-fetch";
 import { setLastResult } from "../runtime/state";
 
