@@ -19,11 +19,6 @@ export function getXdsAttribute(name: string, legacyName: string): ArrayBuffer |
   return xdsBytes("xds\0" + name, legacyName);
 }
 
-/** The second path answered: if that was the legacy name, this is an old Envoy (see the file comment). */
-function secondAnswered(found: bool): void {
-  if (found && !legacyXds) legacyXds = true;
-}
-
 /**
  * Asks for xds.<name> and the legacy name in the order this VM has learnt (see the file comment),
  * leaving the value in the out slots. The paths are "\0"-joined constants: no path array per call.
@@ -32,7 +27,8 @@ function fetchXds(xdsPath: string, legacyPath: string): bool {
   if (fetchJoinedProperty(legacyXds ? legacyPath : xdsPath)) return true;
   if (lastWasmResult() != WasmResult.NotFound) return false;
   const found = fetchJoinedProperty(legacyXds ? xdsPath : legacyPath);
-  secondAnswered(found);
+  // The legacy name answered where xds.* did not: an old Envoy (see the file comment).
+  if (found && !legacyXds) legacyXds = true;
   return found;
 }
 
@@ -84,7 +80,8 @@ export function getFilterChainName(): string | null {
 
 /** envoy.config.core.v3.TrafficDirection: 0 unspecified, 1 inbound, 2 outbound. Read it per request (filters.md §0). */
 export function getListenerDirection(): Int64Value | null {
-  return fetchXds("xds\0listener_direction", "listener_direction") && takeFixed8() ? new Int64Value(<i64>fixed8) : null;
+  const v = getTrafficDirection();
+  return lastWasmResult() == WasmResult.Ok ? new Int64Value(v) : null;
 }
 
 /** getListenerDirection without allocation: 0 (UNSPECIFIED) when the host does not say. */

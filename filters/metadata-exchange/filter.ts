@@ -13,8 +13,8 @@
 // *_peer_id the node id bytes.
 import {
   Action, HttpContext, LogLevel, MapType, PropertyLifeSpan, PropertyType, RootContext, WasmResult, declareProperty,
-  getHeaderMapValueBytes, getNode, getPluginConfigurationString, logDebug,
-  getTrafficDirection, logEnabled, logError, logWarn, removeHeaderMapValueBytes, replaceHeaderMapValueBytes, setProperty,
+  getHeaderMapValueBytes, getNode, getPluginConfigurationString, getTrafficDirection, logDebug, logEnabled, logError,
+  logWarn, removeHeaderMapValueBytes, replaceHeaderMapValueBytes, setProperty,
 } from "proxy-wasm-as";
 import { MetadataExchangeConfig, TrafficDirection, parseConfig } from "./config";
 import { localPeerMetadata, peerMetadataHeaderValue } from "./local-metadata";

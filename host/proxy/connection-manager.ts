@@ -18,7 +18,7 @@ import { DispatchBatcher } from "./dispatch-batcher.js";
 import { formatHeaders, logLazy } from "./logger.js";
 import { RouteMatcher, type RouteMatch } from "./route-matcher.js";
 import { Router } from "./router.js";
-import { codeClass, createVirtualClusterStats, hcmStats, Scope, type HcmStats } from "./stat-names.js";
+import { codeClassDigit, createVirtualClusterStats, hcmStats, Scope, type HcmStats } from "./stat-names.js";
 
 /** Per downstream connection: Envoy's connection info and the worker the connection is pinned to. */
 export interface DownstreamConnection {
@@ -44,7 +44,9 @@ export class ConnectionManager {
   readonly routes: RouteMatcher;
   readonly isInternal: (ip: string) => boolean;
   readonly localInfoAddress = localAddress();
-  /** listener.<address>.http.<stat_prefix>.downstream_rq_completed and _<N>xx by class (index 0: completed). */
+  /** http.<stat_prefix>.downstream_rq_completed (index 0) and _<N>xx (index N). */
+  private readonly hcmCodes: Counter[];
+  /** The same counters under listener.<address>.http.<stat_prefix>. */
   private readonly listenerCodes: Counter[];
 
   constructor(readonly options: ConnectionManagerOptions) {
@@ -53,6 +55,8 @@ export class ConnectionManager {
     this.routes = new RouteMatcher(this.hcm.routeConfig);
     this.isInternal = internalAddressMatcher(this.hcm.internalAddress);
     for (const vh of this.hcm.routeConfig.virtualHosts) createVirtualClusterStats(options.stats, vh.name);
+    const s = this.stats;
+    this.hcmCodes = [s.downstream_rq_completed, s.downstream_rq_1xx, s.downstream_rq_2xx, s.downstream_rq_3xx, s.downstream_rq_4xx, s.downstream_rq_5xx];
     const listenerHttp = options.listenerScope.scope(`http.${this.hcm.statPrefix}`);
     this.listenerCodes = ["completed", "1xx", "2xx", "3xx", "4xx", "5xx"].map((n) => listenerHttp.counter(`downstream_rq_${n}`));
   }
@@ -86,12 +90,12 @@ export class ConnectionManager {
 
   /** Envoy ActiveStream::chargeStats: counted when the response headers are encoded. */
   chargeResponseCode(status: number): void {
-    const cls = codeClass(status);
-    this.stats.downstream_rq_completed.inc();
+    this.hcmCodes[0]!.inc();
     this.listenerCodes[0]!.inc();
-    if (cls) {
-      this.stats[`downstream_rq_${cls}`].inc();
-      this.listenerCodes[Number(cls[0])]!.inc();
+    const c = codeClassDigit(status);
+    if (c !== 0) {
+      this.hcmCodes[c]!.inc();
+      this.listenerCodes[c]!.inc();
     }
   }
 }

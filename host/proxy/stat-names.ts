@@ -158,10 +158,16 @@ export function hcmStats(store: StatsStore, statPrefix: string): HcmStats {
   };
 }
 
+/** The N of Envoy's <N>xx response-code class counters: 1 to 5, or 0 for a status outside them. */
+export function codeClassDigit(status: number): number {
+  const c = Math.floor(status / 100);
+  return c >= 1 && c <= 5 ? c : 0;
+}
+
 /** Response-code class counter name for Envoy's downstream_rq_<N>xx. */
 export function codeClass(status: number): "1xx" | "2xx" | "3xx" | "4xx" | "5xx" | undefined {
-  const c = Math.floor(status / 100);
-  return c >= 1 && c <= 5 ? (`${c}xx` as "1xx") : undefined;
+  const c = codeClassDigit(status);
+  return c !== 0 ? (`${c}xx` as "1xx") : undefined;
 }
 
 /**
@@ -201,8 +207,8 @@ class ResponseCodeCounters {
 
   charge(status: number): void {
     (this.completed ??= this.scope.counter(`${this.prefix}upstream_rq_completed`)).inc();
-    const c = Math.floor(status / 100);
-    if (c >= 1 && c <= 5) (this.classes[c] ??= this.scope.counter(`${this.prefix}upstream_rq_${c}xx`)).inc();
+    const c = codeClassDigit(status);
+    if (c !== 0) (this.classes[c] ??= this.scope.counter(`${this.prefix}upstream_rq_${c}xx`)).inc();
     let code = this.codes.get(status);
     if (code === undefined) this.codes.set(status, (code = this.scope.counter(`${this.prefix}upstream_rq_${status}`)));
     code.inc();
