@@ -58,11 +58,13 @@ export interface GuestExports {
   proxy_on_vm_start(id: number, size: number): number;
   proxy_on_configure(id: number, size: number): number;
   proxy_on_tick?(id: number): void;
-  proxy_on_request_headers(id: number, headers: number, endOfStream: number): number;
-  proxy_on_response_headers(id: number, headers: number, endOfStream: number): number;
+  // Optional, as in Envoy (proxy-wasm-abi.md §3): a module leaves out the callbacks it has no use
+  // for, and the host skips them.
+  proxy_on_request_headers?(id: number, headers: number, endOfStream: number): number;
+  proxy_on_response_headers?(id: number, headers: number, endOfStream: number): number;
   proxy_on_http_call_response?(id: number, token: number, headers: number, bodySize: number, trailers: number): void;
-  proxy_on_log(id: number): void;
-  proxy_on_done(id: number): number;
+  proxy_on_log?(id: number): void;
+  proxy_on_done?(id: number): number;
   proxy_on_delete(id: number): void;
 }
 

@@ -2,8 +2,9 @@
 // same host calls in the same order, no SDK) run through one minimal V8 host, in the same process
 // and interleaved, so the host's own cost cancels out of the difference. Each request is the full
 // HTTP lifecycle Envoy drives (proxy-wasm-abi.md §6.2, §6.3): context create → request headers →
-// response headers → log → done → delete. Before timing, one traced pass checks that module and
-// floor make exactly the same host calls, with the same header names and values.
+// response headers → log → done → delete, each callback only if the module exports it (as Envoy
+// does). Before timing, one traced pass checks that module and floor make exactly the same host
+// calls, with the same header names and values.
 //
 //   node dist/bench/lifecycle.js add-header [--iterations N] [--runs R] [--module path.wasm] [--floor path.wat]
 //   node dist/bench/lifecycle.js add-header --trace [N]    the module's host calls in its first N streams
@@ -87,7 +88,7 @@ async function instantiate(bytes: Uint8Array, what: string, setup: HostSetup, se
   const instance = new WebAssembly.Instance(module, host.imports(module));
   const exports = instance.exports as unknown as GuestExports;
   host.guest = exports;
-  for (const name of ["memory", "malloc", "proxy_on_context_create", "proxy_on_request_headers", "proxy_on_delete"]) {
+  for (const name of ["memory", "malloc", "proxy_on_context_create", "proxy_on_delete"]) {
     if (!(name in exports)) throw new Error(`${what}: missing export ${name}`);
   }
   exports._initialize?.();
@@ -100,26 +101,34 @@ async function instantiate(bytes: Uint8Array, what: string, setup: HostSetup, se
   // Each guest gets its own copy of the loop, so V8 optimizes it for that instance's exports alone
   // (one loop shared by both would see two targets at every call site). A callout made in the
   // request headers is answered before the response, as an auth service would be (proxy-wasm-abi.md
-  // §2.7: to the root context, on a later turn).
+  // §2.7: to the root context, on a later turn). A callback the module does not export is skipped,
+  // as Envoy skips it (§3).
+  const step = (callback: OptionalCallback, call: string): string => (typeof exports[callback] === "function" ? call : "");
   const loop = new Function("x", "host", "root", "requestHeaders", "responseHeaders", `
     return function run(first, count) {
       for (let id = first, end = first + count; id < end; id++) {
         host.beginStream();
         x.proxy_on_context_create(id, root);
-        x.proxy_on_request_headers(id, requestHeaders, 1);
+        ${step("proxy_on_request_headers", "x.proxy_on_request_headers(id, requestHeaders, 1);")}
         if (host.calloutToken !== 0) {
           const token = host.calloutToken;
           host.calloutToken = 0;
           x.proxy_on_http_call_response(root, token, host.calloutHeaderCount, 0, 0);
         }
-        x.proxy_on_response_headers(id, responseHeaders, 0);
-        x.proxy_on_log(id);
-        x.proxy_on_done(id);
+        ${step("proxy_on_response_headers", "x.proxy_on_response_headers(id, responseHeaders, 0);")}
+        ${step("proxy_on_log", "x.proxy_on_log(id);")}
+        ${step("proxy_on_done", "x.proxy_on_done(id);")}
         x.proxy_on_delete(id);
       }
     };`)(exports, host, ROOT_CONTEXT_ID, setup.requestHeaders.length, setup.responseHeaders.length) as Guest["run"];
   return { host, exports, run: loop };
 }
+
+/** The per-stream callbacks a module may leave out; module and floor must leave out the same ones. */
+const OPTIONAL_CALLBACKS = ["proxy_on_request_headers", "proxy_on_response_headers", "proxy_on_log", "proxy_on_done"] as const;
+type OptionalCallback = (typeof OPTIONAL_CALLBACKS)[number];
+
+const exportedCallbacks = (guest: Guest): string[] => OPTIONAL_CALLBACKS.filter((c) => typeof guest.exports[c] === "function");
 
 /** The host calls of `requests` streams, stream by stream. */
 function traceOf(guest: Guest, first: number, requests: number): string[][] {
@@ -175,6 +184,14 @@ export async function measureLifecycle(name: string, options: LifecycleOptions =
   const settle = settles(name);
   const guest = await instantiate(readFileSync(modulePath), modulePath, setup, settle);
   const floor = await instantiate(await wat(readFileSync(floorFile, "utf8"), { names: false }), floorFile, setup, settle);
+
+  // A hand-written module exports only the callbacks it uses, as the SDK's build does (host/optimize/
+  // unused-callbacks.ts): the host then enters both for the same events, or the comparison is unfair.
+  const moduleCallbacks = exportedCallbacks(guest).join(", ");
+  const floorCallbacks = exportedCallbacks(floor).join(", ");
+  if (moduleCallbacks !== floorCallbacks) {
+    throw new Error(`${name}: the floor exports the stream callbacks [${floorCallbacks}], the module [${moduleCallbacks}]`);
+  }
 
   // The same calls, in the same order, with the same arguments, or the comparison means nothing.
   // The first streams may do once what later ones do not (define metrics, resolve a queue), and

@@ -117,7 +117,7 @@ export async function compile(mod: ModuleSource, target: Target, force = false):
     {
       stdout: { write: () => true } as never,
       stderr: { write: (s: string | Uint8Array) => ((stderr += String(s)), true) } as never,
-      // Shadow-stack elision and static-data compaction (host/optimize/): see transforms.ts.
+      // Unused callback exports, shadow-stack elision, static-data compaction (host/optimize/): see transforms.ts.
       transforms: buildTransforms({ gcStress }) as never,
     },
   );

@@ -29,6 +29,4 @@
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
     (drop (call $add (i32.const 2) (i32.const 48) (i32.const 12) (i32.const 64) (i32.const 13)))
     (i32.const 0))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
   (func (export "proxy_on_delete") (param i32)))

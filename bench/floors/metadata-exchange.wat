@@ -35,6 +35,4 @@
     (drop (call $get (i32.const 2) (i32.const 16) (i32.const 24) (i32.const 512) (i32.const 516)))
     (drop (call $get (i32.const 2) (i32.const 48) (i32.const 21) (i32.const 512) (i32.const 516)))
     (i32.const 0))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
   (func (export "proxy_on_delete") (param i32)))

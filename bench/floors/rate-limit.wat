@@ -128,7 +128,5 @@
     (drop (call $increment (global.get $ok) (i64.const 1)))
     (i32.const 0))
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
   (func (export "proxy_on_delete") (param i32)
     (global.set $heap (i32.const 4096))))

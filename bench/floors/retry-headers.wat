@@ -28,7 +28,5 @@
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
     (drop (call $property (i32.const 352) (i32.const 30) (i32.const 1024) (i32.const 1028)))
     (i32.const 0))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
   (func (export "proxy_on_delete") (param i32)
     (global.set $heap (i32.const 2048))))

@@ -3,6 +3,7 @@ import binaryen from "binaryen";
 import { applyGcStress } from "./gc-stress.js";
 import { elideShadowStack } from "./shadow-stack.js";
 import { type ProgramFacts, compactStaticData } from "./static-data.js";
+import { removeUnusedCallbacks } from "./unused-callbacks.js";
 
 export interface TransformOptions {
   /** Collect at every allocation and poison freed blocks (see gc-stress.ts); the caller adds GC_STRESS_OPTIONS to asc's arguments. */
@@ -45,6 +46,7 @@ class SizePasses {
   }
 
   afterCompile(module: binaryen.Module): void {
+    removeUnusedCallbacks(module);
     elideShadowStack(module);
     if (this.facts) compactStaticData(module, this.facts);
     if (this.options.gcStress) applyGcStress(module);
