@@ -103,7 +103,7 @@ async function instantiate(bytes: Uint8Array, what: string, setup: HostSetup, se
   // request headers is answered before the response, as an auth service would be (proxy-wasm-abi.md
   // §2.7: to the root context, on a later turn). A callback the module does not export is skipped,
   // as Envoy skips it (§3).
-  const step = (callback: OptionalCallback, call: string): string => (typeof exports[callback] === "function" ? call : "");
+  const step = (callback: LifecycleCallback, call: string): string => (typeof exports[callback] === "function" ? call : "");
   const loop = new Function("x", "host", "root", "requestHeaders", "responseHeaders", `
     return function run(first, count) {
       for (let id = first, end = first + count; id < end; id++) {
@@ -125,10 +125,10 @@ async function instantiate(bytes: Uint8Array, what: string, setup: HostSetup, se
 }
 
 /** The per-stream callbacks a module may leave out; module and floor must leave out the same ones. */
-const OPTIONAL_CALLBACKS = ["proxy_on_request_headers", "proxy_on_response_headers", "proxy_on_log", "proxy_on_done"] as const;
-type OptionalCallback = (typeof OPTIONAL_CALLBACKS)[number];
+const LIFECYCLE_CALLBACKS = ["proxy_on_request_headers", "proxy_on_response_headers", "proxy_on_log", "proxy_on_done"] as const;
+type LifecycleCallback = (typeof LIFECYCLE_CALLBACKS)[number];
 
-const exportedCallbacks = (guest: Guest): string[] => OPTIONAL_CALLBACKS.filter((c) => typeof guest.exports[c] === "function");
+const exportedCallbacks = (guest: Guest): string[] => LIFECYCLE_CALLBACKS.filter((c) => typeof guest.exports[c] === "function");
 
 /** The host calls of `requests` streams, stream by stream. */
 function traceOf(guest: Guest, first: number, requests: number): string[][] {
