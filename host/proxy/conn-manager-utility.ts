@@ -8,6 +8,7 @@ import { BlockList, isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { HcmModel } from "../config/model.js";
 import type { HeaderMap } from "../http/header-map.js";
+import { httpDate } from "./date-provider.js";
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) → "10.0.0.1". */
 export function normalizeIp(ip: string): string {
@@ -171,12 +172,15 @@ export function mutateRequestHeaders(
   return { finalRemoteAddress: finalRemote, internalRequest, edgeRequest };
 }
 
+const HOP_BY_HOP_RESPONSE_HEADERS = ["connection", "transfer-encoding", "keep-alive", "proxy-connection", "upgrade"];
+
 /** Envoy mutateResponseHeaders + the HCM's base response headers (date, server, request id). */
-export function mutateResponseHeaders(headers: HeaderMap, requestHeaders: HeaderMap | null, config: HcmModel, date: string): void {
-  if (!headers.has("date")) headers.set("date", date);
+export function mutateResponseHeaders(headers: HeaderMap, requestHeaders: HeaderMap | null, config: HcmModel): void {
+  // Envoy keeps an upstream's Date and adds its own only when there is none.
+  if (!headers.has("date")) headers.set("date", httpDate());
   const t = config.serverHeaderTransformation;
   if (t === "OVERWRITE" || (t === "APPEND_IF_ABSENT" && !headers.has("server"))) headers.set("server", config.serverName);
-  for (const h of ["connection", "transfer-encoding", "keep-alive", "proxy-connection", "upgrade"]) headers.remove(h);
+  for (const h of HOP_BY_HOP_RESPONSE_HEADERS) headers.remove(h);
   const requestId = requestHeaders?.get("x-request-id");
   if (requestId !== undefined && (config.alwaysSetRequestIdInResponse || requestHeaders?.has("x-envoy-force-trace"))) {
     headers.set("x-request-id", requestId);

@@ -297,7 +297,7 @@ class ActiveStream implements DownstreamCallbacks {
 
   encodeHeaders(headers: HeaderMap, endStream: boolean): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    mutateResponseHeaders(headers, this.requestHeaders ?? null, this.cm.hcm, new Date().toUTCString());
+    mutateResponseHeaders(headers, this.requestHeaders ?? null, this.cm.hcm);
     const status = Number(headers.get(":status")) || 500;
     this.streamInfo.responseCode = status;
     this.cm.chargeResponseCode(status);
@@ -369,7 +369,7 @@ class ActiveStream implements DownstreamCallbacks {
       ["content-length", String(Buffer.byteLength(body))],
     ]);
     if (body) headers.set("content-type", "text/plain");
-    mutateResponseHeaders(headers, null, this.cm.hcm, new Date().toUTCString());
+    mutateResponseHeaders(headers, null, this.cm.hcm);
     this.cm.chargeResponseCode(status);
     const flat: string[] = [];
     for (const [k, v] of headers) if (!k.startsWith(":")) flat.push(k, v);

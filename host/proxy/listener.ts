@@ -8,6 +8,7 @@ import type { StatsStore } from "../envoy/server-context.js";
 import { listenOn } from "./admin.js";
 import { normalizeIp } from "./conn-manager-utility.js";
 import { ConnectionManager, type ConnectionManagerOptions, type DownstreamConnection } from "./connection-manager.js";
+import { httpDate } from "./date-provider.js";
 import { Scope } from "./stat-names.js";
 
 /** Envoy's default request header size limit (max_request_headers_kb = 60). */
@@ -94,7 +95,7 @@ export class Listener {
     this.cm.chargeResponseCode(status);
     socket.end(
       `HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\n` +
-        `date: ${new Date().toUTCString()}\r\nserver: ${this.cm.hcm.serverName}\r\nconnection: close\r\n\r\n${body}`,
+        `date: ${httpDate()}\r\nserver: ${this.cm.hcm.serverName}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
 

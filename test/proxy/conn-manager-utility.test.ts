@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { HcmModel } from "../../host/config/model.js";
 import { HeaderMap } from "../../host/http/header-map.js";
+import { httpDate } from "../../host/proxy/date-provider.js";
 import { internalAddressMatcher, lastAddressFromXff, mutateRequestHeaders, mutateResponseHeaders } from "../../host/proxy/conn-manager-utility.js";
 
 function hcm(over: Partial<HcmModel> = {}): HcmModel {
@@ -124,13 +125,22 @@ describe("other request and response mutations", () => {
 
   test("responses: date added if absent, server per server_header_transformation, hop-by-hop removed", () => {
     const res = new HeaderMap([[":status", "200"], ["server", "up"], ["transfer-encoding", "chunked"], ["date", "keep"]]);
-    mutateResponseHeaders(res, null, hcm(), "now");
+    mutateResponseHeaders(res, null, hcm());
     assert.equal(res.get("server"), "envoy");
     assert.equal(res.get("date"), "keep");
     assert.equal(res.get("transfer-encoding"), undefined);
     const pass = new HeaderMap([[":status", "200"], ["server", "up"]]);
-    mutateResponseHeaders(pass, null, hcm({ serverHeaderTransformation: "APPEND_IF_ABSENT" }), "now");
+    mutateResponseHeaders(pass, null, hcm({ serverHeaderTransformation: "APPEND_IF_ABSENT" }));
     assert.equal(pass.get("server"), "up");
-    assert.equal(pass.get("date"), "now");
+    assert.match(pass.get("date") ?? "", /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/);
+  });
+
+  // Envoy's TlsCachingDateProviderImpl: one formatted date, refreshed every 500 ms.
+  test("the date is Envoy's format, reused for 500 ms, then refreshed (and refreshed when the clock steps back)", () => {
+    const t = Date.UTC(2026, 10, 1, 9, 5, 7, 900);
+    assert.equal(httpDate(t), "Sun, 01 Nov 2026 09:05:07 GMT");
+    assert.equal(httpDate(t + 499), "Sun, 01 Nov 2026 09:05:07 GMT");
+    assert.equal(httpDate(t + 500), "Sun, 01 Nov 2026 09:05:08 GMT");
+    assert.equal(httpDate(t - 60_000), "Sun, 01 Nov 2026 09:04:07 GMT");
   });
 });
