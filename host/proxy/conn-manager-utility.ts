@@ -176,7 +176,7 @@ const HOP_BY_HOP_RESPONSE_HEADERS = ["connection", "transfer-encoding", "keep-al
 
 /** Envoy mutateResponseHeaders + the HCM's base response headers (date, server, request id). */
 export function mutateResponseHeaders(headers: HeaderMap, requestHeaders: HeaderMap | null, config: HcmModel): void {
-  // Envoy keeps an upstream's Date and adds its own only when there is none.
+  // ConnectionManagerImpl::ActiveStream::encodeHeaders: an upstream Date is kept; one is added only when absent.
   if (!headers.has("date")) headers.set("date", httpDate());
   const t = config.serverHeaderTransformation;
   if (t === "OVERWRITE" || (t === "APPEND_IF_ABSENT" && !headers.has("server"))) headers.set("server", config.serverName);
