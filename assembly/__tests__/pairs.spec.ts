@@ -174,6 +174,25 @@ describe("findPairValuesBytes", () => {
     expect(values[0]!.byteLength).toBe(0);
   });
 
+  it("finds names of every length among pairs of other lengths (lengths compared mod 64 first)", () => {
+    // 67 = 3 + 64: the same length bit as "x-a", so the names themselves must still be compared.
+    const long = "x-" + "l".repeat(65);
+    const other = "y-" + "l".repeat(65);
+    const map = encodePairsBytes([
+      new HeaderBytes(utf8(other), utf8("no")), new HeaderBytes(utf8("x-a"), utf8("1")),
+      new HeaderBytes(utf8("user-agent"), utf8("ua")), new HeaderBytes(utf8(long), utf8("L")),
+    ])!;
+    const ptr = changetype<usize>(map);
+    const count = validatePairs(ptr, map.byteLength);
+    const values = new Array<ArrayBuffer | null>();
+    const names = [utf8(long), utf8("x-a"), utf8("x-b"), utf8("user-agent")];
+    expect(findPairValuesBytes(ptr, count, names, values)).toBe(3);
+    expect(hexOf(values[0]!)).toBe("4c");
+    expect(hexOf(values[1]!)).toBe("31");
+    expect(values[2]).toBeNull();
+    expect(hexOf(values[3]!)).toBe("7561");
+  });
+
   it("lower-cases ASCII in the names, as Envoy's lookup does, and nothing else", () => {
     const values = new Array<ArrayBuffer | null>();
     expect(findIn(["X-A", "x-Ä"], values)).toBe(1);

@@ -26,6 +26,21 @@ describe("putUtf8", () => {
     expect(encoded(lone)).toBe(hexOf(String.UTF8.encode(lone)));
   });
 
+  it("encodes ASCII runs of every length, with a non-ASCII unit at every position of them", () => {
+    // The ASCII path takes four units per step; each length and position checks its edges.
+    const others = ["\u0080", "\u00ff", "\u0100", "€", "😀"];
+    for (let len = 1; len <= 17; len++) {
+      const ascii = "abcdefghijklmnopq".substring(0, len);
+      expect(encoded(ascii)).toBe(hexOf(String.UTF8.encode(ascii)));
+      for (let at = 0; at < len; at++) {
+        for (let k = 0; k < others.length; k++) {
+          const s = ascii.substring(0, at) + others[k] + ascii.substring(at + 1);
+          expect(encoded(s)).toBe(hexOf(String.UTF8.encode(s)));
+        }
+      }
+    }
+  });
+
   it("never exceeds maxUtf8", () => {
     const s = "😀€a";
     expect(<i32>maxUtf8(s)).toBeGreaterThanOrEqual(String.UTF8.byteLength(s));

@@ -92,13 +92,23 @@ export function readPairsBytes(ptr: usize, count: i32): HeaderBytes[] {
 export function findPairValuesBytes(ptr: usize, count: i32, names: ArrayBuffer[], values: Array<ArrayBuffer | null>): i32 {
   const n = names.length;
   if (values.length != n) values.length = n;
-  for (let j = 0; j < n; j++) unchecked((values[j] = null));
+  // One bit per wanted name length (mod 64): most pairs of a request match no wanted length and
+  // are passed over without comparing names.
+  let lengths: u64 = 0;
+  for (let j = 0; j < n; j++) {
+    unchecked((values[j] = null));
+    lengths |= <u64>1 << (<u64>unchecked(names[j]).byteLength & 63);
+  }
   let found = 0;
   let data = ptr + 4 + <usize>count * 8;
   for (let i = 0; i < count && found < n; i++) {
     const nameSize = <usize>load<u32>(ptr + 4 + <usize>i * 8);
     const valueSize = <usize>load<u32>(ptr + 8 + <usize>i * 8);
     const valuePtr = data + nameSize + 1;
+    if ((lengths & (<u64>1 << (<u64>nameSize & 63))) == 0) {
+      data = valuePtr + valueSize + 1;
+      continue;
+    }
     for (let j = 0; j < n; j++) {
       const name = unchecked(names[j]);
       if (<usize>name.byteLength != nameSize || unchecked(values[j]) !== null) continue;

@@ -25,6 +25,15 @@ export function encodeUtf8(chars: usize, units: usize, at: usize): usize {
   const end = p + (units << 1);
   let out = at;
   while (p < end) {
+    // Names, paths and keys are ASCII: four units per step while none is above 0x7f.
+    while (p + 8 <= end) {
+      const w = load<u64>(p);
+      if (w & 0xff80ff80ff80ff80) break;
+      store<u32>(out, <u32>((w & 0xff) | ((w >> 8) & 0xff00) | ((w >> 16) & 0xff0000) | ((w >> 24) & 0xff000000)));
+      p += 8;
+      out += 4;
+    }
+    if (p >= end) break;
     let c = <u32>load<u16>(p);
     p += 2;
     if (c < 0x80) {

@@ -1,9 +1,10 @@
 // Memory shared between the module and the host, with explicit ownership (proxy-wasm-abi.md §2.1,
 // §8.1; sdk-anchors.md §6.1 item 15):
 //
-// - Allocator: `malloc` / `proxy_on_memory_allocate` hand out raw heap blocks (`heap.alloc`),
-//   invisible to the garbage collector, so nothing the host is filling in can be collected, and a
-//   GC step can never run inside the allocator (raw allocation does not step the incremental GC).
+// - Allocator: `malloc` / `proxy_on_memory_allocate` hand out raw heap blocks (`heap.alloc`, or
+//   one reused block for small results), invisible to the garbage collector, so nothing the host
+//   is filling in can be collected, and a GC step can never run inside the allocator (raw
+//   allocation does not step the incremental GC).
 // - Host → module: every reader copies the host's block into a managed String/ArrayBuffer and
 //   frees the block at once, before returning. A raw pointer never outlives the reading function.
 // - Module → host: strings are encoded as UTF-8 into one reusable scratch block that only grows
@@ -15,9 +16,33 @@ import { encodeUtf8, maxUtf8, putUtf8 } from "../codec/utf8";
 
 export { maxUtf8, putUtf8 };
 
+// Most host results are small (8-byte numbers, short strings, a request's header map) and are
+// copied out and freed before the next host call, so one reused block serves nearly all of them:
+// no allocator search or coalescing on the per-request path. A result that does not fit, or that
+// arrives while the block is still lent (a reader that has not released yet), gets its own.
+const SPARE_CAPACITY: usize = 1024;
+let spare: usize = 0;
+let spareLent = false;
+
 /** Allocator for the host. Never returns 0: running out of memory traps inside `heap.alloc`. */
 export function allocate(size: usize): usize {
+  if (size <= SPARE_CAPACITY && !spareLent) {
+    if (spare == 0) spare = heap.alloc(SPARE_CAPACITY);
+    spareLent = true;
+    return spare;
+  }
   return heap.alloc(size);
+}
+
+/** Gives back a block `allocate` handed to the host (the one place host blocks are freed). */
+export function freeHostBlock(ptr: usize): void {
+  if (ptr == spare) spareLent = false;
+  else heap.free(ptr);
+}
+
+/** Whether the reused block is lent out (for tests: every reader must have given it back). */
+export function hostBlockLent(): bool {
+  return spareLent;
 }
 
 /** Static out-parameter slots: [0] pointer, [4] size, [8..16] a u32/u64 value (CAS, token, time). */
@@ -40,7 +65,7 @@ export function takeBytes(): ArrayBuffer {
   const out = new ArrayBuffer(<i32>size);
   if (ptr != 0) {
     memory.copy(changetype<usize>(out), ptr, size);
-    heap.free(ptr);
+    freeHostBlock(ptr);
   }
   return out;
 }
@@ -51,14 +76,14 @@ export function takeString(): string {
   const size = load<u32>(OUT_SIZE);
   if (ptr == 0) return "";
   const s = String.UTF8.decodeUnsafe(ptr, size);
-  heap.free(ptr);
+  freeHostBlock(ptr);
   return s;
 }
 
 /** Frees the host's block without reading it. */
 export function releaseOut(): void {
   const ptr = load<usize>(OUT_PTR);
-  if (ptr != 0) heap.free(ptr);
+  if (ptr != 0) freeHostBlock(ptr);
 }
 
 // ---- scratch area for arguments ----

@@ -5,7 +5,7 @@ import { proxy_get_property } from "../abi/imports";
 import { WasmResult } from "../abi/enums";
 import { pathMaxSize, writePath } from "../codec/path";
 import { maxUtf8, putUtf8 } from "../codec/utf8";
-import { OUT_PTR, OUT_SIZE, clearOut, releaseOut, reserveScratch } from "./memory";
+import { OUT_PTR, OUT_SIZE, clearOut, freeHostBlock, releaseOut, reserveScratch } from "./memory";
 import { setLastResult } from "./state";
 
 function fetchAt(base: usize, size: usize): bool {
@@ -37,6 +37,6 @@ export function takeFixed8(): bool {
     return false;
   }
   fixed8 = load<u64>(ptr);
-  heap.free(ptr);
+  freeHostBlock(ptr);
   return true;
 }
