@@ -9,6 +9,7 @@ import { Emulator, type EmulatedPlugin } from "../host/emulator/index.js";
 import { wat } from "../test/support/wat.js";
 import { noopPluginWat } from "./noop-plugin.js";
 import type { ModuleSetup } from "./setups.js";
+import { median } from "./median.js";
 
 /** How the module is loaded and what its streams carry (bench/setups.ts). */
 export interface EmulatedOptions extends Partial<Omit<ModuleSetup, "skip" | "singletonState">> {
@@ -83,11 +84,6 @@ class StreamLoop {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const round = (n: number): number => Math.round(n * 10) / 10;
 

@@ -14,6 +14,7 @@ import { buildDir, projectRoot } from "../host/build.js";
 import { wat } from "../test/support/wat.js";
 import { MinimalHost, type GuestExports, type HostSetup } from "./lifecycle-host.js";
 import { configurationBytes, moduleSetup } from "./setups.js";
+import { median } from "./median.js";
 
 export interface LifecycleOptions {
   /** Requests per timed run (default 20 000). */
@@ -152,11 +153,6 @@ function countByName(trace: string[]): Record<string, number> {
   return counts;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /**
  * ns per request, in CPU time rather than wall time: the machine running the bench may be busy

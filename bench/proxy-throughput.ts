@@ -1,14 +1,18 @@
-// Throughput of the local proxy under load: autocannon (50 connections, 10 s by default) through
-// `proxy-wasm run` to a minimal HTTP upstream, first with the router alone, then with the filter
-// suite (metadata-exchange, stats, retry-headers, rate-limit; those built in build/) before it.
-// Proxy and upstream run as their own processes, as they would in use. Next to req/s and latency,
-// the proxy's own CPU time per request is reported: on a shared 2-core machine it moves far less
-// than req/s. Several rounds (router, then suite, each round) let the caller take medians over
-// pairs of neighbouring runs; a fixed offered rate (autocannon overallRate) measures both at the
-// same load, which separates the suite's CPU cost from how a saturated proxy behaves.
+// Throughput of the local proxy under load: autocannon (50 connections) through `proxy-wasm run`
+// to a minimal HTTP upstream, with the router alone and with the filter suite (metadata-exchange,
+// stats, retry-headers, rate-limit; those built in build/) before it, and optionally no-op modules
+// or the suite's WAT floors in its place. Proxy and upstream run as their own processes, as they
+// would in use. Next to req/s and latency, the proxy's own CPU time per request is reported.
+// The machine's speed drifts by tens of percent within seconds (a shared 2-core VM), so the runs
+// are interleaved: one proxy per configuration is started and warmed up first, then each round
+// loads every proxy in turn for a short run, in reverse order every other round, so that the runs
+// compared within a round are seconds apart and a trend in the machine's speed favours no
+// configuration. The caller takes medians over rounds. A fixed offered rate (autocannon
+// overallRate) measures all at the same load, which separates the suite's CPU cost from how a
+// saturated proxy behaves.
 // `npm run bench` calls proxyThroughput(); running this file directly prints the results
 // (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors,
-// --suite-only, --cpu-prof DIR to write a V8 CPU profile of the proxy).
+// --suite-only, --cpu-prof DIR to write a V8 CPU profile of each proxy).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -31,7 +35,7 @@ export type ThroughputRunKind = "router" | "noop" | "floors" | "suite";
 export interface ThroughputResult {
   name: string;
   kind: ThroughputRunKind;
-  /** Which round of the measurement (0-based); each round runs the router alone, then the suite. */
+  /** Which round of the measurement (0-based); each round runs every configuration once. */
   round: number;
   /** The offered load in requests/s, when fixed; absent: as fast as the proxy answers. */
   offeredRate?: number;
@@ -62,7 +66,7 @@ export interface ThroughputOptions {
   proxyNodeArgs?: string[];
   /** Measure the filter suite only (skips the router-only run). */
   suiteOnly?: boolean;
-  /** Rounds of (router only, [no-op filters,] suite); default 1. */
+  /** Rounds of (router only, [no-op filters,] [floors,] suite), interleaved; default 1. */
   rounds?: number;
   /**
    * Also run, in each round, as many no-op Wasm filters (bench/noop-plugin.ts, each its own VM) as
@@ -161,57 +165,80 @@ function wasmFilters(filters: BenchFilter[]): unknown[] {
   }));
 }
 
-async function measure(name: string, kind: ThroughputRunKind, round: number, filters: BenchFilter[], upstreamPort: number, o: Options): Promise<ThroughputResult> {
+/** One configuration's proxy, started and warmed up, waiting for its runs. */
+interface RunningProxy {
+  name: string;
+  kind: ThroughputRunKind;
+  filters: BenchFilter[];
+  proc: ChildProcess;
+  url: string;
+  dir: string;
+}
+
+async function startProxy(name: string, kind: ThroughputRunKind, filters: BenchFilter[], upstreamPort: number, o: Options): Promise<RunningProxy> {
   const dir = mkdtempSync(join(tmpdir(), "proxy-bench-"));
   const config = join(dir, "bootstrap.yaml");
   writeFileSync(config, stringify(bootstrap(upstreamPort, { filters: wasmFilters(filters) })));
-  const { proc, match } = await spawnUntil(
-    [cli, "run", "-c", config, "--concurrency", String(o.concurrency), "-l", "warning", "--component-log-level", "config:info"],
-    /listener 'test' listening on (\S+)/,
-    o.proxyNodeArgs,
-  );
+  let proc: ChildProcess | undefined;
   try {
-    // A short unmeasured load first, so that the measured one does not pay for JIT warm-up.
-    await autocannon({ url: `http://${match[1]}/bench`, connections: o.connections, duration: warmUpSec });
-    const cpuBefore = processCpuUs(proc.pid);
-    const r = await autocannon({
-      url: `http://${match[1]}/bench`,
-      connections: o.connections,
-      duration: o.durationSec,
-      ...(o.offeredRate === undefined ? {} : { overallRate: o.offeredRate }),
-    });
-    const cpuAfter = processCpuUs(proc.pid);
-    return {
-      name,
-      kind,
-      round,
-      ...(o.offeredRate === undefined ? {} : { offeredRate: o.offeredRate }),
-      filters: filters.map((f) => f.name),
-      connections: o.connections,
-      durationSec: o.durationSec,
-      requests: r.requests.total,
-      requestsPerSec: r.requests.average,
-      latencyP50Ms: r.latency.p50,
-      latencyP99Ms: r.latency.p99,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      non2xx: r.non2xx,
-      ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
-        ? { proxyCpuUsPerRequest: (cpuAfter - cpuBefore) / r.requests.total }
-        : {}),
-    };
-  } finally {
-    await stop(proc);
+    const started = await spawnUntil(
+      [cli, "run", "-c", config, "--concurrency", String(o.concurrency), "-l", "warning", "--component-log-level", "config:info"],
+      /listener 'test' listening on (\S+)/,
+      o.proxyNodeArgs,
+    );
+    proc = started.proc;
+    const url = `http://${started.match[1]}/bench`;
+    // A short unmeasured load first, so that no measured run pays for JIT warm-up.
+    await autocannon({ url, connections: o.connections, duration: warmUpSec });
+    return { name, kind, filters, proc, url, dir };
+  } catch (e) {
+    if (proc) await stop(proc);
     rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
+}
+
+async function stopProxy(p: RunningProxy): Promise<void> {
+  await stop(p.proc);
+  rmSync(p.dir, { recursive: true, force: true });
+}
+
+async function measure(p: RunningProxy, round: number, o: Options): Promise<ThroughputResult> {
+  const cpuBefore = processCpuUs(p.proc.pid);
+  const r = await autocannon({
+    url: p.url,
+    connections: o.connections,
+    duration: o.durationSec,
+    ...(o.offeredRate === undefined ? {} : { overallRate: o.offeredRate }),
+  });
+  const cpuAfter = processCpuUs(p.proc.pid);
+  return {
+    name: p.name,
+    kind: p.kind,
+    round,
+    ...(o.offeredRate === undefined ? {} : { offeredRate: o.offeredRate }),
+    filters: p.filters.map((f) => f.name),
+    connections: o.connections,
+    durationSec: o.durationSec,
+    requests: r.requests.total,
+    requestsPerSec: r.requests.average,
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
+      ? { proxyCpuUsPerRequest: (cpuAfter - cpuBefore) / r.requests.total }
+      : {}),
+  };
 }
 
 type Options = Required<Omit<ThroughputOptions, "offeredRate">> & Pick<ThroughputOptions, "offeredRate">;
 
 /**
- * Runs the load, round after round: router only, [no-op filters,] then the filter suite (the
- * filters whose build output exists). Neighbouring runs share the machine's state, so compare them
- * within a round.
+ * Starts a proxy for each configuration (router only, [no-op filters,] [floors,] the filter suite:
+ * the filters whose build output exists), then runs the load round after round, every proxy once
+ * per round. Runs of one round are seconds apart, so compare them within a round.
  */
 export async function proxyThroughput(options: ThroughputOptions = {}): Promise<ThroughputResult[]> {
   const o: Options = {
@@ -229,6 +256,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
     .map((f) => ({ ...f, file: join(buildDir, `${f.name}.wasm`) }))
     .filter((f) => existsSync(f.file));
   let modules: string | undefined;
+  const proxies: RunningProxy[] = [];
   const { proc: upstream, match } = await spawnUntil(["-e", upstreamSource], /upstream port (\d+)/);
   try {
     // The comparison runs stand in for the suite, so they are made only when it runs beside them.
@@ -250,15 +278,22 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
       }
     }
     const port = Number(match[1]);
+    const configurations: Array<[string, ThroughputRunKind, BenchFilter[]]> = [];
+    if (!o.suiteOnly) configurations.push(["no filter (router only)", "router", []]);
+    if (noop.length) configurations.push([`no-op Wasm filters ×${noop.length}`, "noop", noop]);
+    if (floors.length) configurations.push(["suite's WAT floors", "floors", floors]);
+    if (suite.length) configurations.push(["filter suite", "suite", suite]);
+    for (const [name, kind, filters] of configurations) proxies.push(await startProxy(name, kind, filters, port, o));
     const results: ThroughputResult[] = [];
     for (let round = 0; round < o.rounds; round++) {
-      if (!o.suiteOnly) results.push(await measure("no filter (router only)", "router", round, [], port, o));
-      if (noop.length) results.push(await measure(`no-op Wasm filters ×${noop.length}`, "noop", round, noop, port, o));
-      if (floors.length) results.push(await measure("suite's WAT floors", "floors", round, floors, port, o));
-      if (suite.length) results.push(await measure("filter suite", "suite", round, suite, port, o));
+      // Every other round in reverse (ABBA): a steady drift in the machine's speed then favours
+      // neither end of the list.
+      const order = round % 2 === 0 ? proxies : [...proxies].reverse();
+      for (const p of order) results.push(await measure(p, round, o));
     }
     return results;
   } finally {
+    for (const p of proxies) await stopProxy(p);
     await stop(upstream);
     if (modules) rmSync(modules, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 // The bench's printed tables (bench/results.json holds the same data).
+import { median } from "./median.js";
 import type { BenchResults } from "./run.js";
 
 function table(title: string, header: string[], rows: string[][]): void {
@@ -42,14 +43,28 @@ export function printReport(r: BenchResults): void {
   if ("notMeasured" in r.throughput) console.log(`\nLocal proxy throughput: not measured: ${r.throughput.notMeasured}`);
   else {
     const t = r.throughput;
+    // One row per configuration and load (medians over its interleaved runs; every run is in
+    // results.json).
+    const groups = new Map<string, typeof t.runs>();
+    for (const x of t.runs) {
+      const key = `${x.name}\0${x.offeredRate ?? "max"}`;
+      groups.set(key, [...(groups.get(key) ?? []), x]);
+    }
     table(
-      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, ${t.runs[0]!.durationSec} s per run): ` +
+      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, interleaved runs of ${t.runs[0]!.durationSec} s): ` +
         `suite/bare ${t.ratio} (median of rounds ${t.roundRatios.join(", ")}), cost ${(t.cost * 100).toFixed(1)}%`,
-      ["round", "run", "offered req/s", "req/s", "p50 ms", "p99 ms", "proxy CPU µs/req", "errors", "non-2xx", "filters"],
-      t.runs.map((x) => [
-        String(x.round), x.name, x.offeredRate === undefined ? "max" : String(x.offeredRate), x.requestsPerSec.toFixed(0), String(x.latencyP50Ms),
-        String(x.latencyP99Ms), x.proxyCpuUsPerRequest?.toFixed(1) ?? "-", String(x.errors + x.timeouts), String(x.non2xx), x.filters.join(", ") || "-",
-      ]),
+      ["run", "offered req/s", "runs", "req/s median", "req/s range", "p50 ms", "p99 ms", "proxy CPU µs/req", "errors", "non-2xx", "filters"],
+      [...groups.values()].map((g) => {
+        const x = g[0]!;
+        const rates = g.map((y) => y.requestsPerSec);
+        const cpu = g.filter((y) => y.proxyCpuUsPerRequest !== undefined).map((y) => y.proxyCpuUsPerRequest!);
+        return [
+          x.name, x.offeredRate === undefined ? "max" : String(x.offeredRate), String(g.length), median(rates).toFixed(0),
+          `${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}`, String(median(g.map((y) => y.latencyP50Ms))),
+          String(median(g.map((y) => y.latencyP99Ms))), cpu.length ? median(cpu).toFixed(1) : "-",
+          String(g.reduce((n, y) => n + y.errors + y.timeouts, 0)), String(g.reduce((n, y) => n + y.non2xx, 0)), x.filters.join(", ") || "-",
+        ];
+      }),
     );
     if (t.noopRatio !== undefined) {
       console.log(

@@ -19,6 +19,7 @@ import { proxyThroughput, type ThroughputResult, type ThroughputRunKind } from "
 import { printReport } from "./report.js";
 import { moduleSetup } from "./setups.js";
 import { checkTargets, type TargetCheck } from "./targets.js";
+import { median } from "./median.js";
 
 type NotMeasured = { notMeasured: string };
 const notMeasured = (e: unknown): NotMeasured => ({ notMeasured: e instanceof Error ? e.message.split("\n")[0]! : String(e) });
@@ -33,11 +34,14 @@ export interface ModuleResult {
 }
 
 export interface ThroughputComparison {
-  /** Every run, round by round (router only, no-op filters, WAT floors, then the suite, in each round). */
+  /**
+   * Every run, round by round (router only, no-op filters, WAT floors and the suite in each round,
+   * every other round in reverse order), then the equal-load rounds (router and suite).
+   */
   runs: ThroughputResult[];
   /**
    * Suite requests/s ÷ router-only requests/s: the median over rounds of each round's ratio (the
-   * two runs of a round are neighbours in time, so drift in the machine's load cancels), and the
+   * runs of a round are seconds apart, so drift in the machine's speed cancels), and the
    * share of throughput the suite costs (1 − ratio).
    */
   ratio: number;
@@ -56,8 +60,9 @@ export interface ThroughputComparison {
    */
   floorRatio?: number;
   /**
-   * Proxy CPU per request of both at the same offered load (60% of the suite's throughput): the
-   * suite's CPU cost per request without the effects of running a saturated proxy.
+   * Proxy CPU per request of both at the same offered load (60% of the suite's throughput; median
+   * over interleaved rounds): the suite's CPU cost per request without the effects of running a
+   * saturated proxy.
    */
   equalLoad?: { offeredRate: number; bareCpuUsPerRequest: number; suiteCpuUsPerRequest: number };
 }
@@ -116,8 +121,10 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
   if (o.skipThroughput) return { notMeasured: "skipped (--skip-throughput)" };
   process.stderr.write("bench: local proxy throughput\n");
   try {
-    const rounds = o.quick ? 1 : 3;
-    const durationSec = o.quick ? 3 : 8;
+    // Many short interleaved runs (proxy-throughput.ts): the machine's speed drifts within
+    // seconds, so a median over many close pairs says more than a few long runs far apart.
+    const rounds = o.quick ? 2 : 12;
+    const durationSec = 2;
     const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true, floorFilters: true });
     const roundRatios: number[] = [];
     const noopRatios: number[] = [];
@@ -133,21 +140,24 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
       if (noop) noopRatios.push(round3(noop.requestsPerSec / bare.requestsPerSec));
       if (floors) floorRatios.push(round3(floors.requestsPerSec / bare.requestsPerSec));
     }
-    const ratio = median(roundRatios);
+    const ratio = round3(median(roundRatios));
     const comparison: ThroughputComparison = {
       runs,
       ratio,
       cost: round3(1 - ratio),
       roundRatios,
-      ...(noopRatios.length ? { noopRatio: median(noopRatios) } : {}),
-      ...(floorRatios.length ? { floorRatio: median(floorRatios) } : {}),
+      ...(noopRatios.length ? { noopRatio: round3(median(noopRatios)) } : {}),
+      ...(floorRatios.length ? { floorRatio: round3(median(floorRatios)) } : {}),
     };
     const suiteRate = median(runs.filter((r) => r.kind === "suite").map((r) => r.requestsPerSec));
     const offeredRate = Math.max(100, Math.round((suiteRate * 0.6) / 100) * 100);
-    const [bare, suite] = await proxyThroughput({ durationSec, connections: 50, offeredRate });
-    if (bare?.proxyCpuUsPerRequest !== undefined && suite?.proxyCpuUsPerRequest !== undefined) {
-      runs.push(bare, suite);
-      comparison.equalLoad = { offeredRate, bareCpuUsPerRequest: bare.proxyCpuUsPerRequest, suiteCpuUsPerRequest: suite.proxyCpuUsPerRequest };
+    const equalRuns = await proxyThroughput({ durationSec, connections: 50, offeredRate, rounds: o.quick ? 2 : 6 });
+    runs.push(...equalRuns);
+    const cpu = (kind: ThroughputRunKind): number[] =>
+      equalRuns.filter((r) => r.kind === kind && r.proxyCpuUsPerRequest !== undefined).map((r) => r.proxyCpuUsPerRequest!);
+    const [bareCpu, suiteCpu] = [cpu("router"), cpu("suite")];
+    if (bareCpu.length && suiteCpu.length) {
+      comparison.equalLoad = { offeredRate, bareCpuUsPerRequest: median(bareCpu), suiteCpuUsPerRequest: median(suiteCpu) };
     }
     return comparison;
   } catch (e) {
@@ -156,10 +166,6 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
