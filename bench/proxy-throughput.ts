@@ -55,6 +55,12 @@ export interface ThroughputResult {
    * share its 2 cores), so it is the number to compare between changes. Absent where /proc is not.
    */
   proxyCpuUsPerRequest?: number;
+  /**
+   * The same for the upstream process and for this process (autocannon, the load generator), which
+   * share the machine's cores with the proxy: with the proxy's, the whole machine's CPU per request.
+   */
+  upstreamCpuUsPerRequest?: number;
+  loadGeneratorCpuUsPerRequest?: number;
 }
 
 export interface ThroughputOptions {
@@ -203,8 +209,10 @@ async function stopProxy(p: RunningProxy): Promise<void> {
   rmSync(p.dir, { recursive: true, force: true });
 }
 
-async function measure(p: RunningProxy, round: number, o: Options): Promise<ThroughputResult> {
+async function measure(p: RunningProxy, upstreamPid: number | undefined, round: number, o: Options): Promise<ThroughputResult> {
   const cpuBefore = processCpuUs(p.proc.pid);
+  const upstreamBefore = processCpuUs(upstreamPid);
+  const ownBefore = process.cpuUsage();
   const r = await autocannon({
     url: p.url,
     connections: o.connections,
@@ -212,6 +220,12 @@ async function measure(p: RunningProxy, round: number, o: Options): Promise<Thro
     ...(o.offeredRate === undefined ? {} : { overallRate: o.offeredRate }),
   });
   const cpuAfter = processCpuUs(p.proc.pid);
+  const upstreamAfter = processCpuUs(upstreamPid);
+  const own = process.cpuUsage(ownBefore);
+  const perRequest = (before: number | undefined, after: number | undefined): number | undefined =>
+    before !== undefined && after !== undefined && r.requests.total > 0 ? (after - before) / r.requests.total : undefined;
+  const proxyCpu = perRequest(cpuBefore, cpuAfter);
+  const upstreamCpu = perRequest(upstreamBefore, upstreamAfter);
   return {
     name: p.name,
     kind: p.kind,
@@ -227,9 +241,9 @@ async function measure(p: RunningProxy, round: number, o: Options): Promise<Thro
     errors: r.errors,
     timeouts: r.timeouts,
     non2xx: r.non2xx,
-    ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
-      ? { proxyCpuUsPerRequest: (cpuAfter - cpuBefore) / r.requests.total }
-      : {}),
+    ...(proxyCpu === undefined ? {} : { proxyCpuUsPerRequest: proxyCpu }),
+    ...(upstreamCpu === undefined ? {} : { upstreamCpuUsPerRequest: upstreamCpu }),
+    ...(r.requests.total > 0 ? { loadGeneratorCpuUsPerRequest: (own.user + own.system) / r.requests.total } : {}),
   };
 }
 
@@ -289,7 +303,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
       // Every other round in reverse (ABBA): a steady drift in the machine's speed then favours
       // neither end of the list.
       const order = round % 2 === 0 ? proxies : [...proxies].reverse();
-      for (const p of order) results.push(await measure(p, round, o));
+      for (const p of order) results.push(await measure(p, upstream.pid, round, o));
     }
     return results;
   } finally {
@@ -336,7 +350,8 @@ if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
         for (const r of results) {
           console.log(
             `#${r.round} ${r.name.padEnd(24)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latencyP50Ms} ms  p99 ${r.latencyP99Ms} ms  ` +
-              `proxy CPU ${r.proxyCpuUsPerRequest?.toFixed(1) ?? "?"} µs/req  ` +
+              `proxy CPU ${r.proxyCpuUsPerRequest?.toFixed(1) ?? "?"} µs/req (upstream ${r.upstreamCpuUsPerRequest?.toFixed(1) ?? "?"}, ` +
+              `autocannon ${r.loadGeneratorCpuUsPerRequest?.toFixed(1) ?? "?"})  ` +
               (r.offeredRate === undefined ? "" : `offered ${r.offeredRate} req/s  `) +
               `errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  [${r.filters.join(", ") || "-"}]`,
           );

@@ -84,6 +84,14 @@ export function printReport(r: BenchResults): void {
         `At the same offered load (${e.offeredRate} req/s) the suite adds ${(e.suiteCpuUsPerRequest - e.bareCpuUsPerRequest).toFixed(1)} µs of proxy CPU ` +
           `per request (${e.bareCpuUsPerRequest.toFixed(1)} → ${e.suiteCpuUsPerRequest.toFixed(1)}).`,
       );
+      if (e.bareMachineCpuUsPerRequest !== undefined && e.suiteMachineCpuUsPerRequest !== undefined) {
+        const machineRatio = e.bareMachineCpuUsPerRequest / e.suiteMachineCpuUsPerRequest;
+        console.log(
+          `With the upstream's and autocannon's CPU, the whole machine spends ${e.bareMachineCpuUsPerRequest.toFixed(1)} → ` +
+            `${e.suiteMachineCpuUsPerRequest.toFixed(1)} µs per request: a proxy bound by the machine's CPU rather than by its one ` +
+            `thread would lose about ${((1 - machineRatio) * 100).toFixed(1)}% of its throughput to the suite (ratio ${machineRatio.toFixed(3)}).`,
+        );
+      }
     }
   }
   table("Targets (reported, not enforced)", ["target", "measured", "status"], r.targets.map((t) => [t.target, t.measured, t.status]));

@@ -62,9 +62,18 @@ export interface ThroughputComparison {
   /**
    * Proxy CPU per request of both at the same offered load (60% of the suite's throughput; median
    * over interleaved rounds): the suite's CPU cost per request without the effects of running a
-   * saturated proxy.
+   * saturated proxy. The machine figures add the upstream's and the load generator's CPU: the
+   * proxy runs all its workers on one thread, so its throughput is bound by that thread, where
+   * Envoy's workers each have a thread; bare ÷ suite of the machine figures is the ratio a proxy
+   * bound by the whole machine's CPU instead would measure here.
    */
-  equalLoad?: { offeredRate: number; bareCpuUsPerRequest: number; suiteCpuUsPerRequest: number };
+  equalLoad?: {
+    offeredRate: number;
+    bareCpuUsPerRequest: number;
+    suiteCpuUsPerRequest: number;
+    bareMachineCpuUsPerRequest?: number;
+    suiteMachineCpuUsPerRequest?: number;
+  };
 }
 
 export interface BenchResults {
@@ -155,9 +164,21 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
     runs.push(...equalRuns);
     const cpu = (kind: ThroughputRunKind): number[] =>
       equalRuns.filter((r) => r.kind === kind && r.proxyCpuUsPerRequest !== undefined).map((r) => r.proxyCpuUsPerRequest!);
+    const machineCpu = (kind: ThroughputRunKind): number[] =>
+      equalRuns
+        .filter((r) => r.kind === kind && r.proxyCpuUsPerRequest !== undefined && r.upstreamCpuUsPerRequest !== undefined && r.loadGeneratorCpuUsPerRequest !== undefined)
+        .map((r) => r.proxyCpuUsPerRequest! + r.upstreamCpuUsPerRequest! + r.loadGeneratorCpuUsPerRequest!);
     const [bareCpu, suiteCpu] = [cpu("router"), cpu("suite")];
+    const [bareMachine, suiteMachine] = [machineCpu("router"), machineCpu("suite")];
     if (bareCpu.length && suiteCpu.length) {
-      comparison.equalLoad = { offeredRate, bareCpuUsPerRequest: median(bareCpu), suiteCpuUsPerRequest: median(suiteCpu) };
+      comparison.equalLoad = {
+        offeredRate,
+        bareCpuUsPerRequest: median(bareCpu),
+        suiteCpuUsPerRequest: median(suiteCpu),
+        ...(bareMachine.length && suiteMachine.length
+          ? { bareMachineCpuUsPerRequest: median(bareMachine), suiteMachineCpuUsPerRequest: median(suiteMachine) }
+          : {}),
+      };
     }
     return comparison;
   } catch (e) {
