@@ -226,6 +226,7 @@ async function measure(p: RunningProxy, upstreamPid: number | undefined, round: 
     before !== undefined && after !== undefined && r.requests.total > 0 ? (after - before) / r.requests.total : undefined;
   const proxyCpu = perRequest(cpuBefore, cpuAfter);
   const upstreamCpu = perRequest(upstreamBefore, upstreamAfter);
+  const loadGeneratorCpu = perRequest(0, own.user + own.system);
   return {
     name: p.name,
     kind: p.kind,
@@ -243,7 +244,7 @@ async function measure(p: RunningProxy, upstreamPid: number | undefined, round: 
     non2xx: r.non2xx,
     ...(proxyCpu === undefined ? {} : { proxyCpuUsPerRequest: proxyCpu }),
     ...(upstreamCpu === undefined ? {} : { upstreamCpuUsPerRequest: upstreamCpu }),
-    ...(r.requests.total > 0 ? { loadGeneratorCpuUsPerRequest: (own.user + own.system) / r.requests.total } : {}),
+    ...(loadGeneratorCpu === undefined ? {} : { loadGeneratorCpuUsPerRequest: loadGeneratorCpu }),
   };
 }
 

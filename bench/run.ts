@@ -162,14 +162,14 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
     const offeredRate = Math.max(100, Math.round((suiteRate * 0.6) / 100) * 100);
     const equalRuns = await proxyThroughput({ durationSec, connections: 50, offeredRate, rounds: o.quick ? 2 : 6 });
     runs.push(...equalRuns);
-    const cpu = (kind: ThroughputRunKind): number[] =>
-      equalRuns.filter((r) => r.kind === kind && r.proxyCpuUsPerRequest !== undefined).map((r) => r.proxyCpuUsPerRequest!);
-    const machineCpu = (kind: ThroughputRunKind): number[] =>
-      equalRuns
-        .filter((r) => r.kind === kind && r.proxyCpuUsPerRequest !== undefined && r.upstreamCpuUsPerRequest !== undefined && r.loadGeneratorCpuUsPerRequest !== undefined)
-        .map((r) => r.proxyCpuUsPerRequest! + r.upstreamCpuUsPerRequest! + r.loadGeneratorCpuUsPerRequest!);
-    const [bareCpu, suiteCpu] = [cpu("router"), cpu("suite")];
-    const [bareMachine, suiteMachine] = [machineCpu("router"), machineCpu("suite")];
+    // A figure of each run of one kind that has it (undefined where a process's /proc was unreadable).
+    const figures = (kind: ThroughputRunKind, figure: (r: ThroughputResult) => number | undefined): number[] =>
+      equalRuns.filter((r) => r.kind === kind).flatMap((r) => figure(r) ?? []);
+    const proxyCpu = (r: ThroughputResult): number | undefined => r.proxyCpuUsPerRequest;
+    const machineCpu = ({ proxyCpuUsPerRequest: p, upstreamCpuUsPerRequest: u, loadGeneratorCpuUsPerRequest: l }: ThroughputResult): number | undefined =>
+      p === undefined || u === undefined || l === undefined ? undefined : p + u + l;
+    const [bareCpu, suiteCpu] = [figures("router", proxyCpu), figures("suite", proxyCpu)];
+    const [bareMachine, suiteMachine] = [figures("router", machineCpu), figures("suite", machineCpu)];
     if (bareCpu.length && suiteCpu.length) {
       comparison.equalLoad = {
         offeredRate,
