@@ -10,9 +10,11 @@
 // configuration. The caller takes medians over rounds. A fixed offered rate (autocannon
 // overallRate) measures all at the same load, which separates the suite's CPU cost from how a
 // saturated proxy behaves.
+// With `envoyBin` (the bench passes ENVOY_BIN) the proxy is real Envoy instead, run on the same
+// bootstrap, filters, upstream and load, so that the suite's cost can be read where it is deployed.
 // `npm run bench` calls proxyThroughput(); running this file directly prints the results
 // (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors,
-// --suite-only, --cpu-prof DIR to write a V8 CPU profile of each proxy).
+// --suite-only, --cpu-prof DIR to write a V8 CPU profile of each proxy, --envoy BIN).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -20,7 +22,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildDir } from "../host/build.js";
+import { launchEnvoy } from "../test/envoy/runner.js";
 import { bootstrap } from "../test/support/proxy.js";
+import { freeLoopbackPort } from "../test/support/registry.js";
 import { wat } from "../test/support/wat.js";
 import { floorPath } from "./lifecycle.js";
 import { noopPluginWat } from "./noop-plugin.js";
@@ -87,6 +91,11 @@ export interface ThroughputOptions {
   floorFilters?: boolean;
   /** A fixed offered load in requests/s over all connections; default: as fast as possible. */
   offeredRate?: number;
+  /**
+   * An Envoy binary to measure instead of the local proxy (started as test/envoy/runner.ts starts
+   * it, with --concurrency and -l warning); proxyNodeArgs do not apply to it.
+   */
+  envoyBin?: string;
 }
 
 interface AutocannonResult {
@@ -171,46 +180,74 @@ function wasmFilters(filters: BenchFilter[]): unknown[] {
   }));
 }
 
+/** A proxy process serving the bench's listener. */
+interface Launched {
+  proc: ChildProcess;
+  /** Where the listener answers (host:port). */
+  address: string;
+  stop(): Promise<void>;
+}
+
 /** One configuration's proxy, started and warmed up, waiting for its runs. */
 interface RunningProxy {
   name: string;
   kind: ThroughputRunKind;
   filters: BenchFilter[];
-  proc: ChildProcess;
+  proxy: Launched;
   url: string;
   dir: string;
 }
 
+/** The local proxy on the bootstrap (listener and admin on ports it picks and logs). */
+async function launchLocal(config: Record<string, unknown>, dir: string, o: Options): Promise<Launched> {
+  const file = join(dir, "bootstrap.yaml");
+  writeFileSync(file, stringify(config));
+  const { proc, match } = await spawnUntil(
+    [cli, "run", "-c", file, "--concurrency", String(o.concurrency), "-l", "warning", "--component-log-level", "config:info"],
+    /listener 'test' listening on (\S+)/,
+    o.proxyNodeArgs,
+  );
+  return { proc, address: match[1]!, stop: () => stop(proc) };
+}
+
+/** Envoy on the same bootstrap, its listener and admin moved to free ports it is told. */
+async function launchEnvoyProxy(bin: string, config: Record<string, unknown>, dir: string, o: Options): Promise<Launched> {
+  const listenerPort = await freeLoopbackPort();
+  const adminPort = await freeLoopbackPort();
+  const withPorts = structuredClone(config) as { admin: SocketAddressHolder; static_resources: { listeners: SocketAddressHolder[] } };
+  withPorts.admin.address.socket_address.port_value = adminPort;
+  withPorts.static_resources.listeners[0]!.address.socket_address.port_value = listenerPort;
+  const file = join(dir, "bootstrap.yaml");
+  writeFileSync(file, stringify(withPorts));
+  const envoy = await launchEnvoy(bin, file, adminPort, ["--concurrency", String(o.concurrency), "-l", "warning"]);
+  return { proc: envoy.proc, address: `127.0.0.1:${listenerPort}`, stop: envoy.stop };
+}
+type SocketAddressHolder = { address: { socket_address: { port_value: number } } };
+
 async function startProxy(name: string, kind: ThroughputRunKind, filters: BenchFilter[], upstreamPort: number, o: Options): Promise<RunningProxy> {
   const dir = mkdtempSync(join(tmpdir(), "proxy-bench-"));
-  const config = join(dir, "bootstrap.yaml");
-  writeFileSync(config, stringify(bootstrap(upstreamPort, { filters: wasmFilters(filters) })));
-  let proc: ChildProcess | undefined;
+  const config = bootstrap(upstreamPort, { filters: wasmFilters(filters) });
+  let proxy: Launched | undefined;
   try {
-    const started = await spawnUntil(
-      [cli, "run", "-c", config, "--concurrency", String(o.concurrency), "-l", "warning", "--component-log-level", "config:info"],
-      /listener 'test' listening on (\S+)/,
-      o.proxyNodeArgs,
-    );
-    proc = started.proc;
-    const url = `http://${started.match[1]}/bench`;
+    proxy = o.envoyBin === undefined ? await launchLocal(config, dir, o) : await launchEnvoyProxy(o.envoyBin, config, dir, o);
+    const url = `http://${proxy.address}/bench`;
     // A short unmeasured load first, so that no measured run pays for JIT warm-up.
     await autocannon({ url, connections: o.connections, duration: warmUpSec });
-    return { name, kind, filters, proc, url, dir };
+    return { name, kind, filters, proxy, url, dir };
   } catch (e) {
-    if (proc) await stop(proc);
+    if (proxy) await proxy.stop();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
 }
 
 async function stopProxy(p: RunningProxy): Promise<void> {
-  await stop(p.proc);
+  await p.proxy.stop();
   rmSync(p.dir, { recursive: true, force: true });
 }
 
 async function measure(p: RunningProxy, upstreamPid: number | undefined, round: number, o: Options): Promise<ThroughputResult> {
-  const cpuBefore = processCpuUs(p.proc.pid);
+  const cpuBefore = processCpuUs(p.proxy.proc.pid);
   const upstreamBefore = processCpuUs(upstreamPid);
   const ownBefore = process.cpuUsage();
   const r = await autocannon({
@@ -219,7 +256,7 @@ async function measure(p: RunningProxy, upstreamPid: number | undefined, round: 
     duration: o.durationSec,
     ...(o.offeredRate === undefined ? {} : { overallRate: o.offeredRate }),
   });
-  const cpuAfter = processCpuUs(p.proc.pid);
+  const cpuAfter = processCpuUs(p.proxy.proc.pid);
   const upstreamAfter = processCpuUs(upstreamPid);
   const own = process.cpuUsage(ownBefore);
   const perRequest = (before: number | undefined, after: number | undefined): number | undefined =>
@@ -248,7 +285,7 @@ async function measure(p: RunningProxy, upstreamPid: number | undefined, round: 
   };
 }
 
-type Options = Required<Omit<ThroughputOptions, "offeredRate">> & Pick<ThroughputOptions, "offeredRate">;
+type Options = Required<Omit<ThroughputOptions, "offeredRate" | "envoyBin">> & Pick<ThroughputOptions, "offeredRate" | "envoyBin">;
 
 /**
  * Starts a proxy for each configuration (router only, [no-op filters,] [floors,] the filter suite:
@@ -266,6 +303,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
     noopFilters: options.noopFilters ?? false,
     floorFilters: options.floorFilters ?? false,
     ...(options.offeredRate === undefined ? {} : { offeredRate: options.offeredRate }),
+    ...(options.envoyBin === undefined ? {} : { envoyBin: options.envoyBin }),
   };
   const suite: BenchFilter[] = filterSuite
     .map((f) => ({ ...f, file: join(buildDir, `${f.name}.wasm`) }))
@@ -314,7 +352,7 @@ export async function proxyThroughput(options: ThroughputOptions = {}): Promise<
   }
 }
 
-/** Options of a direct run: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR. */
+/** Options of a direct run: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR, --envoy BIN. */
 function commandLineOptions(args: string[]): ThroughputOptions {
   const o: ThroughputOptions = {};
   for (let i = 0; i < args.length; i++) {
@@ -338,7 +376,8 @@ function commandLineOptions(args: string[]): ThroughputOptions {
     else if (a === "--floors") o.floorFilters = true;
     else if (a === "--suite-only") o.suiteOnly = true;
     else if (a === "--cpu-prof") o.proxyNodeArgs = ["--cpu-prof", `--cpu-prof-dir=${value()}`];
-    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR)`);
+    else if (a === "--envoy") o.envoyBin = value();
+    else throw new Error(`unknown option ${a} (options: --duration S, --connections N, --concurrency N, --rounds N, --rate R, --noop, --floors, --suite-only, --cpu-prof DIR, --envoy BIN)`);
   }
   return o;
 }

@@ -40,9 +40,19 @@ export function printReport(r: BenchResults): void {
     ["module", "module", "floor", "Δ", "repeats", "±1%"],
     r.modules.map((m) => [m.name, ...or(m.instructions, (c) => [String(c.moduleInstructions), String(c.floorInstructions), signed(c.deltaInstructions), c.repeats.join(" / "), c.repeatable ? "yes" : "NO"])]),
   );
-  if ("notMeasured" in r.throughput) console.log(`\nLocal proxy throughput: not measured: ${r.throughput.notMeasured}`);
+  printThroughput("Local proxy", r.throughput, true);
+  printThroughput("Envoy (ENVOY_BIN)", r.envoyThroughput, false);
+  table("Targets (reported, not enforced)", ["target", "measured", "status"], r.targets.map((t) => [t.target, t.measured, t.status]));
+}
+
+/**
+ * One proxy's throughput comparison: a row per configuration and load, then the ratios.
+ * `oneThread`: the proxy runs all its workers on one thread (the local proxy; Envoy gives each its own).
+ */
+function printThroughput(proxy: string, comparison: BenchResults["throughput"], oneThread: boolean): void {
+  if ("notMeasured" in comparison) console.log(`\n${proxy} throughput: not measured: ${comparison.notMeasured}`);
   else {
-    const t = r.throughput;
+    const t = comparison;
     // One row per configuration and load (medians over its interleaved runs; every run is in
     // results.json).
     const groups = new Map<string, typeof t.runs>();
@@ -51,7 +61,7 @@ export function printReport(r: BenchResults): void {
       groups.set(key, [...(groups.get(key) ?? []), x]);
     }
     table(
-      `Local proxy throughput (autocannon, ${t.runs[0]!.connections} connections, interleaved runs of ${t.runs[0]!.durationSec} s): ` +
+      `${proxy} throughput (autocannon, ${t.runs[0]!.connections} connections, interleaved runs of ${t.runs[0]!.durationSec} s): ` +
         `suite/bare ${t.ratio} (median of rounds ${t.roundRatios.join(", ")}), cost ${(t.cost * 100).toFixed(1)}%`,
       ["run", "offered req/s", "runs", "req/s median", "req/s range", "p50 ms", "p99 ms", "proxy CPU µs/req", "errors", "non-2xx", "filters"],
       [...groups.values()].map((g) => {
@@ -84,7 +94,7 @@ export function printReport(r: BenchResults): void {
         `At the same offered load (${e.offeredRate} req/s) the suite adds ${(e.suiteCpuUsPerRequest - e.bareCpuUsPerRequest).toFixed(1)} µs of proxy CPU ` +
           `per request (${e.bareCpuUsPerRequest.toFixed(1)} → ${e.suiteCpuUsPerRequest.toFixed(1)}).`,
       );
-      if (e.bareMachineCpuUsPerRequest !== undefined && e.suiteMachineCpuUsPerRequest !== undefined) {
+      if (oneThread && e.bareMachineCpuUsPerRequest !== undefined && e.suiteMachineCpuUsPerRequest !== undefined) {
         const machineRatio = e.bareMachineCpuUsPerRequest / e.suiteMachineCpuUsPerRequest;
         console.log(
           `With the upstream's and autocannon's CPU, the whole machine spends ${e.bareMachineCpuUsPerRequest.toFixed(1)} → ` +
@@ -94,5 +104,4 @@ export function printReport(r: BenchResults): void {
       }
     }
   }
-  table("Targets (reported, not enforced)", ["target", "measured", "status"], r.targets.map((t) => [t.target, t.measured, t.status]));
 }

@@ -3,7 +3,8 @@
 // (bench/lifecycle.ts) with the host calls per request; the cost per stream and the linear memory
 // after warm-up and after 100 000 streams in the real host (bench/emulated.ts); instructions per
 // request under callgrind (bench/callgrind.ts); then the local proxy's throughput and p99 with no
-// filter and with the suite (bench/proxy-throughput.ts). Prints tables, checks the targets of
+// filter and with the suite (bench/proxy-throughput.ts), and the same for real Envoy when ENVOY_BIN
+// names an envoy binary (skipped with the reason otherwise). Prints tables, checks the targets of
 // docs/architecture.md and the benchmark issue (reported, never enforced: the exit code is 0
 // unless the bench itself fails), and writes bench/results.json.
 //
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import { buildDir, findModules, projectRoot } from "../host/build.js";
 import { measureInstructions, type CallgrindOutcome } from "./callgrind.js";
 import { measureEmulated, type EmulatedResult } from "./emulated.js";
+import { detectEnvoy } from "../test/envoy/runner.js";
 import { floorPath, measureLifecycle, type LifecycleResult } from "./lifecycle.js";
 import { proxyThroughput, type ThroughputResult, type ThroughputRunKind } from "./proxy-throughput.js";
 import { printReport } from "./report.js";
@@ -82,6 +84,8 @@ export interface BenchResults {
   machine: { node: string; cpus: number; model: string; loadAverage: number[] };
   modules: ModuleResult[];
   throughput: ThroughputComparison | NotMeasured;
+  /** The same comparison with real Envoy (ENVOY_BIN) as the proxy. */
+  envoyThroughput: ThroughputComparison | NotMeasured;
   targets: TargetCheck[];
 }
 
@@ -126,15 +130,17 @@ async function measureModule(name: string, kind: ModuleResult["kind"], path: str
   return { name, kind, sizeBytes: wasm.length, lifecycle, emulated, instructions };
 }
 
-async function measureThroughput(o: Options): Promise<ThroughputComparison | NotMeasured> {
+/** The suite's throughput comparison through the local proxy, or through Envoy when envoyBin is given. */
+async function measureThroughput(o: Options, envoyBin?: string): Promise<ThroughputComparison | NotMeasured> {
   if (o.skipThroughput) return { notMeasured: "skipped (--skip-throughput)" };
-  process.stderr.write("bench: local proxy throughput\n");
+  process.stderr.write(envoyBin === undefined ? "bench: local proxy throughput\n" : `bench: Envoy throughput (${envoyBin})\n`);
+  const proxy = envoyBin === undefined ? {} : { envoyBin };
   try {
     // Many short interleaved runs (proxy-throughput.ts): the machine's speed drifts within
     // seconds, so a median over many close pairs says more than a few long runs far apart.
     const rounds = o.quick ? 2 : 12;
     const durationSec = 2;
-    const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true, floorFilters: true });
+    const runs = await proxyThroughput({ durationSec, connections: 50, rounds, noopFilters: true, floorFilters: true, ...proxy });
     const roundRatios: number[] = [];
     const noopRatios: number[] = [];
     const floorRatios: number[] = [];
@@ -160,7 +166,7 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
     };
     const suiteRate = median(runs.filter((r) => r.kind === "suite").map((r) => r.requestsPerSec));
     const offeredRate = Math.max(100, Math.round((suiteRate * 0.6) / 100) * 100);
-    const equalRuns = await proxyThroughput({ durationSec, connections: 50, offeredRate, rounds: o.quick ? 2 : 6 });
+    const equalRuns = await proxyThroughput({ durationSec, connections: 50, offeredRate, rounds: o.quick ? 2 : 6, ...proxy });
     runs.push(...equalRuns);
     // A figure of each run of one kind that has it (undefined where a process's /proc was unreadable).
     const figures = (kind: ThroughputRunKind, figure: (r: ThroughputResult) => number | undefined): number[] =>
@@ -186,6 +192,18 @@ async function measureThroughput(o: Options): Promise<ThroughputComparison | Not
   }
 }
 
+/**
+ * The comparison through real Envoy: only with ENVOY_BIN (compose.yaml's Envoy runs in a container
+ * behind Docker's port publishing, where neither its CPU nor its loopback path compare).
+ */
+async function measureEnvoyThroughput(o: Options): Promise<ThroughputComparison | NotMeasured> {
+  if (o.skipThroughput) return { notMeasured: "skipped (--skip-throughput)" };
+  if (!process.env.ENVOY_BIN) return { notMeasured: "ENVOY_BIN is not set (the path of an envoy binary with the V8 Wasm runtime)" };
+  const envoy = await detectEnvoy();
+  if (envoy.mode !== "binary") return { notMeasured: envoy.mode === "skip" ? envoy.reason : "ENVOY_BIN is not usable" };
+  return measureThroughput(o, envoy.bin);
+}
+
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
@@ -207,13 +225,15 @@ async function main(): Promise<void> {
     rmSync(snapshot, { recursive: true, force: true });
   }
   const throughput = await measureThroughput(o);
+  const envoyThroughput = await measureEnvoyThroughput(o);
   const report: BenchResults = {
     generatedAt: new Date().toISOString(),
     quick: o.quick,
     machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? "", loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
     modules: results,
     throughput,
-    targets: checkTargets(results, throughput),
+    envoyThroughput,
+    targets: checkTargets(results, throughput, envoyThroughput),
   };
   const out = join(projectRoot, "bench", "results.json");
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

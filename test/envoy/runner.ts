@@ -4,7 +4,7 @@
 //                        shared memory; stopped with POST /quitquitquit, then killed);
 //   a Docker engine    → compose.yaml through the docker-compose npm package (upAll / down);
 //   neither            → a reason to skip.
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +65,50 @@ async function waitReady(adminUrl: string, exited: () => boolean, logs: () => st
 
 const envoyFlags = ["--concurrency", "2", "--component-log-level", "wasm:debug"];
 
+/** An Envoy binary started on a config file and ready (its admin says LIVE). */
+export interface LaunchedEnvoy {
+  proc: ChildProcess;
+  adminUrl: string;
+  /** Envoy's output so far. */
+  logs(): string;
+  /** POST /quitquitquit, then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/** Hot-restart base ids given out by this process: one per Envoy it runs at the same time. */
+let launches = 0;
+
+/**
+ * Starts `bin -c configFile` with the given flags and waits for its admin (at adminPort, which the
+ * config must name) to say LIVE. Each launch gets its own --base-id and --disable-hot-restart, so
+ * Envoys started side by side (the scenarios, the throughput bench) never share shared memory.
+ */
+export async function launchEnvoy(bin: string, configFile: string, adminPort: number, flags: string[]): Promise<LaunchedEnvoy> {
+  const baseId = 10_000 + ((process.pid * 16 + launches++) % 1_000_000);
+  // From the repository root, as docs/deploy.md runs it (module paths are absolute here anyway).
+  const proc = spawn(bin, ["-c", configFile, "--base-id", String(baseId), "--disable-hot-restart", ...flags], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const stop = async () => {
+    if (exited()) return;
+    const gone = new Promise((r) => proc.once("exit", r));
+    await fetch(`${adminUrl}/quitquitquit`, { method: "POST" }).catch(() => undefined);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    await gone;
+    clearTimeout(timer);
+  };
+  try {
+    await waitReady(adminUrl, exited, () => log, 30_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { proc, adminUrl, logs: () => log, stop };
+}
+
 export async function startEnvoyBinary(bin: string, configName: string): Promise<RunningEnvoy> {
   const source = parse(readFileSync(join(projectRoot, "envoy", configName), "utf8")) as Record<string, unknown>;
   const httpbin = await startHttpbin();
@@ -81,33 +125,17 @@ export async function startEnvoyBinary(bin: string, configName: string): Promise
     const config = rewriteForLocalRun(source, { adminPort, listenerPorts, endpoints: { "127.0.0.1": { address: "127.0.0.1", port: httpbin.port } }, root: projectRoot });
     const file = join(dir, configName);
     writeFileSync(file, stringify(config));
-    const baseId = 10_000 + (process.pid % 50_000);
-    // From the repository root, as docs/deploy.md runs it (module paths are absolute here anyway).
-    const proc = spawn(bin, ["-c", file, "--base-id", String(baseId), "--disable-hot-restart", ...envoyFlags], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    proc.stdout!.on("data", (d: Buffer) => (log += d.toString()));
-    proc.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-    const exited = () => proc.exitCode !== null || proc.signalCode !== null;
-    const adminUrl = `http://127.0.0.1:${adminPort}`;
-    const stop = async () => {
-      if (!exited()) {
-        const gone = new Promise((r) => proc.once("exit", r));
-        await fetch(`${adminUrl}/quitquitquit`, { method: "POST" }).catch(() => undefined);
-        const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-        await gone;
-        clearTimeout(timer);
-      }
-      await cleanup();
-    };
-    try {
-      await waitReady(adminUrl, exited, () => log, 30_000);
-    } catch (e) {
-      await stop();
-      throw e;
-    }
+    const envoy = await launchEnvoy(bin, file, adminPort, envoyFlags);
     const listener = Object.values(listenerPorts)[0]!;
-    const target: ScenarioTarget = { name: "envoy-binary", baseUrl: `http://127.0.0.1:${listener}`, adminUrl, stats: statsOf(adminUrl) };
-    return { target, logs: async () => log, stop };
+    const target: ScenarioTarget = { name: "envoy-binary", baseUrl: `http://127.0.0.1:${listener}`, adminUrl: envoy.adminUrl, stats: statsOf(envoy.adminUrl) };
+    return {
+      target,
+      logs: async () => envoy.logs(),
+      stop: async () => {
+        await envoy.stop();
+        await cleanup();
+      },
+    };
   } catch (e) {
     await cleanup();
     throw e;
