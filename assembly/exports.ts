@@ -11,6 +11,10 @@ import "./runtime/abort";
 import { Action, FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, PeerType } from "./abi/enums";
 import { proxy_grpc_cancel } from "./abi/imports";
 import { allocate } from "./runtime/memory";
+// The collector's free lists (runtime/block-pool.ts), exported only so that AssemblyScript
+// compiles them: host/build.ts points the collector at them and removes these two exports (which
+// then lets Binaryen inline them). A module built with plain asc keeps them, uncalled.
+export { poolAlloc as __pool_alloc, poolFree as __pool_free } from "./runtime/block-pool";
 import { activateContext, enterCallback } from "./runtime/state";
 import { calloutOrigin, isGrpcCallToken, isGrpcStreamToken, untrackCallout } from "./runtime/callouts";
 import { Context } from "./context/contexts";

@@ -121,3 +121,28 @@ export function childrenOf(expr: ExpressionRef): Child[] | null {
   }
   return out;
 }
+
+/** Thrown by walk when an expression's kind is not covered by childrenOf. */
+export class UnknownExpression extends Error {}
+
+/** Visits `root` and every expression below it (throws UnknownExpression on a kind not covered). */
+export function walk(root: ExpressionRef, visit: (expr: ExpressionRef) => void): void {
+  const stack = [root];
+  while (stack.length > 0) {
+    const expr = stack.pop()!;
+    visit(expr);
+    const children = childrenOf(expr);
+    if (children === null) throw new UnknownExpression();
+    for (const c of children) stack.push(c.expr);
+  }
+}
+
+/** walk over the body of every function of `module` that has one (imports have none), or of those `only` accepts. */
+export function forEachExpression(
+  module: binaryen.Module, visit: (expr: ExpressionRef) => void, only?: (functionName: string) => boolean,
+): void {
+  for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+    if (info.body && (!only || only(info.name))) walk(info.body, visit);
+  }
+}

@@ -18,7 +18,7 @@
 //
 // Runs as an AssemblyScript transform at afterCompile: the segments are still one per object.
 import binaryen from "binaryen";
-import { type ExpressionRef, api, childrenOf } from "./expression-tree.js";
+import { type ExpressionRef, UnknownExpression, api, forEachExpression, walk } from "./expression-tree.js";
 import { packStrings } from "./packed-strings.js";
 
 /** What the transform learns at afterInitialize. */
@@ -172,22 +172,3 @@ function referencedAddresses(module: binaryen.Module, segments: Segment[]): numb
   return [...out];
 }
 
-function forEachExpression(module: binaryen.Module, visit: (expr: ExpressionRef) => void): void {
-  for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
-    const body = binaryen.getFunctionInfo(module.getFunctionByIndex(i)).body;
-    if (body) walk(body, visit);
-  }
-}
-
-function walk(root: ExpressionRef, visit: (expr: ExpressionRef) => void): void {
-  const stack = [root];
-  while (stack.length > 0) {
-    const expr = stack.pop()!;
-    visit(expr);
-    const children = childrenOf(expr);
-    if (children === null) throw new UnknownExpression();
-    for (const c of children) stack.push(c.expr);
-  }
-}
-
-class UnknownExpression extends Error {}

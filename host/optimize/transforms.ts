@@ -1,5 +1,6 @@
 // The AssemblyScript transforms host/build.ts applies to every module it compiles.
 import binaryen from "binaryen";
+import { poolCollectorBlocks } from "./block-pool.js";
 import { applyGcStress } from "./gc-stress.js";
 import { elideShadowStack } from "./shadow-stack.js";
 import { type ProgramFacts, compactStaticData } from "./static-data.js";
@@ -49,6 +50,7 @@ class SizePasses {
     removeUnusedCallbacks(module);
     elideShadowStack(module);
     if (this.facts) compactStaticData(module, this.facts);
+    poolCollectorBlocks(module, !this.options.gcStress);
     if (this.options.gcStress) applyGcStress(module);
     markNeverInlined(module);
   }
