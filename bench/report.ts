@@ -85,7 +85,7 @@ function printThroughput(proxy: string, comparison: BenchResults["throughput"], 
     if (t.floorRatio !== undefined) {
       console.log(
         `The suite's hand-written WAT floors in its place cost ${((1 - t.floorRatio) * 100).toFixed(1)}% (ratio ${t.floorRatio}): ` +
-          "the plumbing plus the suite's own host calls, the part of its cost no guest can remove.",
+          "the plumbing plus the suite's own host calls, with no SDK or filter logic.",
       );
     }
     if (t.equalLoad) {
