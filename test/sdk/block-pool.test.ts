@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import binaryen from "binaryen";
 import { poolCollectorBlocks } from "../../host/optimize/block-pool.js";
-import { forEachExpression, api } from "../../host/optimize/expression-tree.js";
+import { api, walk } from "../../host/optimize/expression-tree.js";
 import { readModuleInfo } from "../../host/wasm/module-info.js";
 import { moduleBytes } from "../support/modules.js";
 
@@ -23,9 +23,9 @@ function collectorCalls(bytes: Uint8Array): Map<string, Set<string>> {
       const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
       if (!info.name.startsWith("~lib/rt/itcms/") || !info.body) continue;
       const targets = new Set<string>();
-      forEachExpression(module, (e) => {
+      walk(info.body, (e) => {
         if (binaryen.getExpressionId(e) === binaryen.CallId) targets.add(api.Call.getTarget(e));
-      }, (name) => name === info.name);
+      });
       calls.set(info.name, targets);
     }
     return calls;
